@@ -1,0 +1,1 @@
+"""Bars in memory: the schema, validation, resample kernels and derivation over the lake."""

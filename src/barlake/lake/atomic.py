@@ -1,0 +1,50 @@
+"""Replace a file whole or not at all: temp file beside it, fsync, os.replace, fsync the folder."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+TMP_MARK = ".tmp-"
+
+
+def temp_name(final: Path) -> Path:
+    return final.with_name(f"{final.name}{TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def write_atomic(final: Path, writer: Callable[[BinaryIO], None]) -> None:
+    """Run writer on a temp file beside `final`, make it durable, then swap it in."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(final)
+    try:
+        with open(tmp, "wb") as handle:
+            writer(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(final.parent)
+
+
+def write_bytes_atomic(final: Path, data: bytes) -> None:
+    write_atomic(final, lambda handle: handle.write(data) and None)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def stale_temps(folder: Path) -> list[Path]:
+    """Temp files a killed writer left behind (never read; removed by the next writer or verify)."""
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.rglob(f"*{TMP_MARK}*") if p.is_file()]
