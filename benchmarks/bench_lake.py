@@ -7,21 +7,29 @@ derive: 1,000,000 one-minute bars → 5m / 1h / 4h with ``resample_table``, agai
 - floor: the least numpy can do (bucket boundaries, ``reduceat`` for high/low/volume,
   indexing for open/close) — we must stay within 1.5x of it;
 - pandas ``resample().agg()`` and polars ``group_by_dynamic`` — we must beat both.
+read: ``barlake.read`` of an instrument-year (12 month files) within 1.3x of pyarrow's
+``read_table(...).to_pandas()`` of the same rows from one file.
+merge: time to merge one day into a month for 1, 12 and 36-month series (must not grow).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from barlake.bars.frame import table_to_frame
 from barlake.bars.resample import resample_table
+from barlake.lake import Lake
+from barlake.lake.months import encodings
 from barlake.timeframes import MINUTE_MS, bucket_anchor, parse_timeframe
 
 ROWS = 1_000_000
@@ -144,9 +152,73 @@ def _from_polars(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     return {"timestamp_ms": stamps, **{name: frame[name].to_numpy() for name in OHLCV}}
 
 
+def year_table(start_ms: int = START_MS) -> pa.Table:
+    """One instrument-year of 1m bars (525,600 rows) from the same seeded walk."""
+    table = minute_bars(365 * 1440)
+    ts = pa.array(start_ms + np.arange(table.num_rows, dtype=np.int64) * MINUTE_MS)
+    return table.set_column(0, "timestamp_ms", ts)
+
+
+def bench_read() -> dict:
+    """barlake.read of 12 month files against pyarrow reading the same rows from one file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = Lake(Path(tmp) / "lake")
+        table = year_table()
+        lake.write_key(lake.key("bench", "YEAR", "1m"), table)
+        single = Path(tmp) / "one.parquet"
+        # the peer reads one file written with the same encodings as our month files
+        pq.write_table(
+            table,
+            single,
+            compression="zstd",
+            use_dictionary=False,
+            column_encoding=encodings(table.schema),
+        )
+        ours_s, ours = best_of(lambda: lake.read("bench", "YEAR", "1m"), repeat=15)
+        peer_s, peer = best_of(lambda: pq.read_table(single).to_pandas(), repeat=15)
+        assert len(ours) == len(peer) == table.num_rows
+        assert np.array_equal(ours["close"].to_numpy(), peer["close"].to_numpy())
+    return {
+        "read": {
+            "rows": table.num_rows,
+            "files": 12,
+            "ours_s": round(ours_s, 5),
+            "pyarrow_one_file_s": round(peer_s, 5),
+            "ours_vs_pyarrow": round(ours_s / peer_s, 3),
+        }
+    }
+
+
+def bench_merge() -> dict:
+    """Merging one new day into a month must not cost more as the series grows."""
+    out: dict[str, dict[str, float]] = {}
+    for months in (1, 12, 36):
+        with tempfile.TemporaryDirectory() as tmp:
+            lake = Lake(tmp)
+            key = lake.key("bench", "MERGE", "1m")
+            days = int(months * 30.4)
+            base = minute_bars(days * 1440)
+            base = base.set_column(
+                0,
+                "timestamp_ms",
+                pa.array(START_MS + np.arange(base.num_rows, dtype=np.int64) * MINUTE_MS),
+            )
+            lake.write_key(key, base)
+            day = base.slice(base.num_rows - 1440 * 2, 1440)  # rewrite the last-but-one day
+            seconds, _ = best_of(
+                lambda lake=lake, key=key, day=day: lake.write_key(key, day), repeat=5
+            )
+            out[f"{months}_months"] = {
+                "rows_in_series": base.num_rows,
+                "merge_day_s": round(seconds, 5),
+            }
+    first, last = out["1_months"]["merge_day_s"], out["36_months"]["merge_day_s"]
+    return {"merge": {**out, "growth_36_vs_1": round(last / first, 3)}}
+
+
 def main() -> None:
     result: dict[str, object] = {}
-    for section in (bench_derive,):
+    for section in (bench_derive, bench_read, bench_merge):
         result.update(section())
     print(json.dumps(result, separators=(",", ":")))
 

@@ -19,7 +19,7 @@ from barlake.lake import intervals as iv
 from barlake.lake import layout
 from barlake.lake.layout import SeriesKey
 from barlake.lake.lock import series_lock
-from barlake.lake.months import merge, read_month, write_month
+from barlake.lake.months import merge, read_month, read_months, write_month
 from barlake.timeframes import floor_ts, parse_timeframe
 
 ENV_VAR = "BARLAKE_LAKE"
@@ -104,7 +104,7 @@ class Lake:
                 if columns is None
                 else CORE_SCHEMA.empty_table().select(columns)
             )
-        tables = [read_month(p, columns) for p in paths]
+        tables = read_months(paths, columns)
         table = (
             tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
         )

@@ -1,0 +1,1 @@
+"""Bar files in and out of the lake: import CSV/MT5/Parquet/Feather, export for other tools."""
