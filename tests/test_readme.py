@@ -41,7 +41,9 @@ def test_every_readme_example_runs_in_order(tmp_path):
     for line in commands():
         argv = shlex.split(line)
         assert argv[0] == "barlake", f"README console lines run barlake only: {line}"
-        proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
         assert proc.returncode == 0, f"{line}\n{proc.stdout}\n{proc.stderr}"
         ran += 1
     assert ran >= 10
@@ -51,7 +53,7 @@ def test_every_readme_example_runs_in_order(tmp_path):
     try:
         for kind, body in blocks():
             if kind == "python":
-                exec(compile(body, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
+                exec(compile(body, str(README), "exec"), namespace)
     finally:
         os.chdir(cwd)
     assert (tmp_path / "data/ohlcv/sample/BTCUSDT/1d/_derive.json").exists()

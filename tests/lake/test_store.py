@@ -36,7 +36,10 @@ def test_month_files_follow_the_documented_schema_and_path(tmp_path):
     assert table.schema.names == ["timestamp_ms", "open", "high", "low", "close", "volume"]
     assert table.schema.field("timestamp_ms").type == pa.int64()
     assert all(table.schema.field(c).type == pa.float64() for c in table.schema.names[1:])
-    assert table.column("timestamp_ms").to_pylist() == [ms("2024-01-31 23:58"), ms("2024-01-31 23:59")]
+    assert table.column("timestamp_ms").to_pylist() == [
+        ms("2024-01-31 23:58"),
+        ms("2024-01-31 23:59"),
+    ]
     assert pq.ParquetFile(jan).metadata.row_group(0).column(0).compression == "ZSTD"
     assert pd.read_parquet(feb)["close"].tolist() == [102.0, 103.0]
     count = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{feb}')").fetchall()
@@ -96,9 +99,14 @@ def test_read_is_half_open_and_accepts_strings_datetimes_and_timestamps(tmp_path
     lake = Lake(tmp_path)
     lake.write("s", "X", "1h", bars("2024-01-30", 72, freq="1h"))
     by_text = lake.read("s", "X", "1h", "2024-01-31", "2024-02-01T02:00")
-    by_datetime = lake.read("s", "X", "1h", datetime(2024, 1, 31), datetime(2024, 2, 1, 2))
+    naive = datetime(2024, 1, 31), datetime(2024, 2, 1, 2)  # noqa: DTZ001 - naive means UTC
+    by_datetime = lake.read("s", "X", "1h", *naive)
     by_stamp = barlake.read(
-        "s", "X", "1h", pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-01 03:00+01:00"),
+        "s",
+        "X",
+        "1h",
+        pd.Timestamp("2024-01-31"),
+        pd.Timestamp("2024-02-01 03:00+01:00"),
         lake=tmp_path,
     )
     assert by_text.index[0] == pd.Timestamp("2024-01-31", tz="UTC")
@@ -111,8 +119,13 @@ def test_read_is_half_open_and_accepts_strings_datetimes_and_timestamps(tmp_path
 
 def test_read_arrow_returns_the_lake_shape(tmp_path):
     Lake(tmp_path).write("s", "X", "1m", bars("2024-01-01", 5))
-    table = barlake.read_arrow("s", "X", "1m", "2024-01-01 00:01", "2024-01-01 00:03", lake=tmp_path)
-    assert table.column("timestamp_ms").to_pylist() == [ms("2024-01-01 00:01"), ms("2024-01-01 00:02")]
+    table = barlake.read_arrow(
+        "s", "X", "1m", "2024-01-01 00:01", "2024-01-01 00:03", lake=tmp_path
+    )
+    assert table.column("timestamp_ms").to_pylist() == [
+        ms("2024-01-01 00:01"),
+        ms("2024-01-01 00:02"),
+    ]
 
 
 def test_lake_location_comes_from_the_environment_when_not_given(tmp_path, monkeypatch):
