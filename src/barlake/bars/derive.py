@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,8 +213,13 @@ def derive_all(
     instrument: str | None = None,
     offset_ms: int = 0,
     rebuild: bool = False,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[DeriveResult], None] | None = None,
 ) -> list[DeriveResult]:
-    """Derive every 1m series (optionally one source, instruments matching a regex)."""
+    """Derive every 1m series (optionally one source, instruments matching a regex).
+
+    `on_start(total)` and `on_done(result)` let a caller show progress on long runs.
+    """
     try:
         pattern = re.compile(instrument) if instrument else None
     except re.error as exc:
@@ -227,8 +233,14 @@ def derive_all(
     ]
     if not bases:
         raise ConfigError("no 1m series match; see `barlake ls` for what the lake holds")
-    return [
-        derive(lake, k.source, k.instrument, tf, offset_ms=offset_ms, rebuild=rebuild)
-        for k in bases
-        for tf in timeframes
-    ]
+    if on_start:
+        on_start(len(bases) * len(timeframes))
+    results = []
+    for key in bases:
+        for tf in timeframes:
+            results.append(
+                derive(lake, key.source, key.instrument, tf, offset_ms=offset_ms, rebuild=rebuild)
+            )
+            if on_done:
+                on_done(results[-1])
+    return results

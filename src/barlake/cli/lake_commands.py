@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from barlake.cli.options import EndOpt, LakeOpt, StartOpt, console
+from barlake.cli.options import EndOpt, LakeOpt, StartOpt, console, progress_bar
 from barlake.dates import fmt_ms
 from barlake.lake import Lake
 
@@ -49,14 +49,17 @@ def derive(
     from barlake.bars.derive import derive_all
     from barlake.timeframes import parse_offset
 
-    results = derive_all(
-        Lake(lake),
-        timeframes,
-        source=source,
-        instrument=instrument,
-        offset_ms=parse_offset(offset),
-        rebuild=rebuild,
-    )
+    with progress_bar("deriving") as (start, advance):
+        results = derive_all(
+            Lake(lake),
+            timeframes,
+            source=source,
+            instrument=instrument,
+            offset_ms=parse_offset(offset),
+            rebuild=rebuild,
+            on_start=start,
+            on_done=advance,
+        )
     for r in results:
         out.print(
             f"{r.key}: {r.bars} bars from {r.months_recomputed} changed month(s), "

@@ -32,7 +32,10 @@ def write_atomic(final: Path, writer: Callable[[BinaryIO], None]) -> None:
 
 
 def write_bytes_atomic(final: Path, data: bytes) -> None:
-    write_atomic(final, lambda handle: handle.write(data) and None)
+    def writer(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    write_atomic(final, writer)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -190,8 +190,8 @@ class Lake:
         parts = dict(_split_months(checked.table))
         with series_lock(layout.series_dir(self.root, key)):
             if replace is not None:  # months in the range with no new rows may need rows dropped
-                for month in set(layout.months_between(*replace)) & set(self.months(key)):
-                    parts.setdefault(month, checked.table.schema.empty_table())
+                for ym in set(layout.months_between(*replace)) & set(self.months(key)):
+                    parts.setdefault(ym, checked.table.schema.empty_table())
             for (year, month), part in sorted(parts.items()):
                 self._merge_month(self.path(key, year, month), part, replace)
                 result.months.append((year, month))
