@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from barlake.errors import ConfigError
@@ -17,8 +18,8 @@ def to_ms(
         return None
     if isinstance(value, bool):
         raise ConfigError(f"bad {what} {value!r}: use YYYY-MM-DD or an ISO date-time")
-    if isinstance(value, int):
-        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

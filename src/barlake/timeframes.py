@@ -49,7 +49,7 @@ def parse_offset(text: str | None) -> int:
         return 0
     raw = str(text).strip()
     sign = -1 if raw.startswith("-") else 1
-    return sign * parse_timeframe(raw.lstrip("+-"))
+    return sign * parse_timeframe(raw[1:] if raw[0] in "+-" else raw)
 
 
 def bucket_anchor(tf_ms: int, offset_ms: int = 0) -> int:

@@ -194,3 +194,11 @@ def test_merging_a_day_rewrites_only_that_month(tmp_path):
     assert result.months == [(2023, 6)]
     after = {m: lake.path(key, *m).stat().st_mtime_ns for m in lake.months(key)}
     assert [m for m in before if before[m] != after[m]] == [(2023, 6)]
+
+
+def test_numpy_integers_are_epoch_milliseconds_like_python_ints(tmp_path):
+    Lake(tmp_path).write("s", "X", "1m", bars("2024-01-01", 5))
+    start = np.int64(ms("2024-01-01 00:03"))
+    frame = barlake.read("s", "X", "1m", start=start, lake=tmp_path)
+    assert frame.index[0] == pd.Timestamp("2024-01-01 00:03", tz="UTC")
+    assert len(frame) == 2

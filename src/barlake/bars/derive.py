@@ -69,7 +69,8 @@ def derive(
     answered = lake.coverage(base).answered
     prints = _fingerprints(lake, base, answered)
     done: dict[str, str] = dict(state.get("months", {}))
-    changed = sorted(m for m, fp in prints.items() if done.get(m) != fp)
+    # A month that vanished (quarantined) counts as changed: its derived bars must go too.
+    changed = sorted(m for m in prints.keys() | done.keys() if done.get(m) != prints.get(m))
     result = DeriveResult(target, offset_ms=offset_ms, skipped_months=len(prints) - len(changed))
     for lo, hi in _bucket_ranges(changed, tf, offset_ms):
         result.bars += _derive_range(lake, base, target, lo, hi, answered, offset_ms)
@@ -170,6 +171,15 @@ def _load_state(path: Path) -> dict:
 def is_derived(lake: Lake, key: SeriesKey) -> bool:
     """Series built by derive (imported coarse series have no 1m behind them)."""
     return (layout.series_dir(lake.root, key) / layout.DERIVE_FILE).exists()
+
+
+def forget_derived_months(lake: Lake, key: SeriesKey) -> None:
+    """Keep the offset but drop the fingerprints, so the next derive recomputes every month."""
+    path = layout.series_dir(lake.root, key) / layout.DERIVE_FILE
+    state = _load_state(path)
+    if state:
+        state["months"] = {}
+        write_bytes_atomic(path, json.dumps(state, sort_keys=True).encode())
 
 
 def derived_offset(lake: Lake, key: SeriesKey) -> int:

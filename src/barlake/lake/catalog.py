@@ -59,6 +59,18 @@ def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
         )
         return con
     path = pattern.replace("'", "''")
+    try:
+        _create_view(con, path)
+    except duckdb.Error as exc:
+        con.close()
+        first_line = str(exc).strip().splitlines()[0]
+        raise CorruptFileError(
+            f"a lake file is unreadable ({first_line}); run `barlake verify --repair`"
+        ) from exc
+    return con
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, path: str) -> None:
     con.execute(
         f"""CREATE VIEW ohlcv AS
         SELECT split_part(f, '/', -5) AS source, split_part(f, '/', -4) AS instrument,
@@ -66,7 +78,6 @@ def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
         FROM (SELECT replace(filename, '\\', '/') AS f, *
               FROM read_parquet('{path}', filename = true, union_by_name = true))"""
     )
-    return con
 
 
 def sql(lake: Lake, query: str) -> tuple[list[str], list[tuple]]:

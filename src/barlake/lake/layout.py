@@ -10,7 +10,7 @@ from pathlib import Path
 from barlake.errors import ConfigError
 from barlake.timeframes import canonical
 
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+NAME_RE = re.compile(r"^[A-Za-z0-9._-]+\Z")
 MONTH_FILE_RE = re.compile(r"^(0[1-9]|1[0-2])\.parquet$")
 YEAR_DIR_RE = re.compile(r"^[0-9]{4}$")
 OHLCV = "ohlcv"
@@ -116,6 +116,7 @@ def list_series(root: Path) -> list[SeriesKey]:
                     key = SeriesKey.make(source.name, instrument.name, tf_dir.name)
                 except ConfigError:
                     continue
-                if key.timeframe == tf_dir.name:
+                has_data = (tf_dir / COVERAGE_FILE).exists() or existing_months(root, key)
+                if key.timeframe == tf_dir.name and has_data:
                     keys.append(key)
     return keys

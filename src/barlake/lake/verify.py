@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from barlake.bars.derive import BASE, compare_with_base, derived_offset, is_derived
+from barlake.bars.derive import (
+    BASE,
+    compare_with_base,
+    derived_offset,
+    forget_derived_months,
+    is_derived,
+)
 from barlake.bars.schema import CORE_SCHEMA, TIMESTAMP, bad_row_masks, is_sorted_unique
-from barlake.errors import CorruptFileError
+from barlake.errors import CorruptFileError, DataError
 from barlake.lake import layout
 from barlake.lake.atomic import stale_temps
 from barlake.lake.layout import SeriesKey
@@ -64,7 +70,8 @@ def verify(lake: Lake, *, repair: bool = False) -> list[Problem]:
         if repair:
             path.unlink(missing_ok=True)
             problems[-1].repaired = "removed"
-    for key in lake.series():
+    # 1m first: derived months are compared with it, so it must be sound (or quarantined) first.
+    for key in sorted(lake.series(), key=lambda k: (k.timeframe != BASE, k)):
         problems.extend(_verify_series(lake, key, repair))
     return problems
 
@@ -80,7 +87,10 @@ def _verify_series(lake: Lake, key: SeriesKey, repair: bool) -> Iterator[Problem
         else:
             issues = check_month(table, key, year, month, offset)
             if not issues and key.timeframe != BASE and is_derived(lake, key):
-                found = compare_with_base(lake, key, year, month, table, offset)
+                try:
+                    found = compare_with_base(lake, key, year, month, table, offset)
+                except (CorruptFileError, DataError) as exc:
+                    found = f"cannot be compared with its 1m bars ({exc})"
                 issues = [found] if found else []
         for text in issues:
             problem = Problem(path, text)
@@ -99,6 +109,5 @@ def quarantine(lake: Lake, key: SeriesKey, year: int, month: int) -> str:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(path), dest)
     lake.drop_coverage(key, [layout.month_bounds(year, month)])
-    derive_state = layout.series_dir(lake.root, key) / layout.DERIVE_FILE
-    derive_state.unlink(missing_ok=True)  # derived: forces a full recompute next time
+    forget_derived_months(lake, key)  # derived: the next derive recomputes everything
     return f"moved to {dest.relative_to(lake.root)}, coverage dropped"
