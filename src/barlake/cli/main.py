@@ -12,7 +12,11 @@ from barlake.cli.options import console
 from barlake.errors import BarlakeError
 
 # Each module exposes register(app); listing them here keeps start-up imports explicit.
-COMMAND_MODULES = ("barlake.cli.lake_commands", "barlake.cli.demo_command")
+COMMAND_MODULES = (
+    "barlake.cli.lake_commands",
+    "barlake.cli.demo_command",
+    "barlake.cli.research_commands",
+)
 
 app = typer.Typer(
     name="barlake",
