@@ -22,14 +22,17 @@ def to_ms(
         return int(value)
     try:
         stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ConfigError(
             f"bad {what} {value!r}: use YYYY-MM-DD or an ISO date-time such as 2024-01-31T12:00"
         ) from exc
     if stamp is pd.NaT:
         raise ConfigError(f"bad {what} {value!r}: use YYYY-MM-DD or an ISO date-time")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.value // 1_000_000)
+    try:
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return int(stamp.value // 1_000_000)
+    except OverflowError as exc:
+        raise ConfigError(f"bad {what} {value!r}: out of range (years 1677-2262)") from exc
 
 
 def to_range(start: object, end: object) -> tuple[int | None, int | None]:

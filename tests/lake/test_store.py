@@ -150,6 +150,8 @@ def test_bad_dates_and_empty_ranges_are_refused(tmp_path):
         lake.read("s", "X", "1m", "yesterday-ish")
     with pytest.raises(ConfigError, match="not before end"):
         lake.read("s", "X", "1m", "2024-02-01", "2024-01-01")
+    with pytest.raises(ConfigError, match="out of range"):
+        lake.read("s", "X", "1m", "9999-01-01")
 
 
 def test_coverage_tells_known_empty_from_missing(tmp_path):
