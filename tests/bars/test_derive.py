@@ -9,27 +9,15 @@ import pandas as pd
 import pytest
 
 from barlake.bars.derive import derive, derive_all, derived_offset
-from barlake.dates import to_ms
 from barlake.errors import ConfigError
 from barlake.lake import intervals as iv
 from barlake.lake import layout
 from barlake.lake.verify import quarantine, verify
-from barlake.timeframes import HOUR_MS, MINUTE_MS, bucket_anchor, parse_timeframe
+from barlake.timeframes import HOUR_MS, bucket_anchor, parse_timeframe
+from spans import ms, span
 
 SRC, INST = "binance", "BTCUSDT"
 HOW = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
-
-
-def ms(text: str) -> int:
-    value = to_ms(text)
-    assert value is not None
-    return value
-
-
-def span(frame: pd.DataFrame) -> tuple[int, int]:
-    """[first open, last open + 1m) of a 1m frame."""
-    stamps = frame.index.as_unit("ms").asi8
-    return int(stamps[0]), int(stamps[-1]) + MINUTE_MS
 
 
 def put(lake, frame: pd.DataFrame, covered: list[tuple[int, int]] | None = None, inst=INST):

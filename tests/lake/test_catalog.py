@@ -8,11 +8,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from barlake.bars.derive import derive
-from barlake.dates import to_ms
 from barlake.errors import BarlakeError, ConfigError, CorruptFileError
 from barlake.lake.catalog import SeriesSummary, sql, summarize
 from barlake.lake.verify import quarantine
 from barlake.timeframes import MINUTE_MS
+from spans import ms, span
 
 VIEW_COLUMNS = [
     "source",
@@ -25,17 +25,6 @@ VIEW_COLUMNS = [
     "close",
     "volume",
 ]
-
-
-def ms(text: str) -> int:
-    value = to_ms(text)
-    assert value is not None
-    return value
-
-
-def span(frame: pd.DataFrame) -> tuple[int, int]:
-    stamps = frame.index.as_unit("ms").asi8
-    return int(stamps[0]), int(stamps[-1]) + MINUTE_MS
 
 
 T0 = "2024-01-31T23:00"  # one hour before February: a series that spans two month files

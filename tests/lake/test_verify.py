@@ -10,23 +10,12 @@ import pytest
 
 from barlake.bars.derive import derive
 from barlake.bars.schema import CORE_SCHEMA
-from barlake.dates import to_ms
 from barlake.lake import layout
 from barlake.lake.verify import verify
-from barlake.timeframes import HOUR_MS, MINUTE_MS
+from barlake.timeframes import HOUR_MS
+from spans import ms, span
 
 SRC, INST = "binance", "BTCUSDT"
-
-
-def ms(text: str) -> int:
-    value = to_ms(text)
-    assert value is not None
-    return value
-
-
-def span(frame: pd.DataFrame) -> tuple[int, int]:
-    stamps = frame.index.as_unit("ms").asi8
-    return int(stamps[0]), int(stamps[-1]) + MINUTE_MS
 
 
 # The answered parts of each month in the fixtures below.

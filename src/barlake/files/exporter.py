@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from barlake.bars.frame import frame_to_table
 from barlake.bars.schema import CORE_COLUMNS, TIMESTAMP
 from barlake.errors import ConfigError, DataError
+from barlake.lake.atomic import fsync_path
 
 _CSV_BATCH_ROWS = 65_536  # CSV goes out in batches, so a big export never sits in memory as text
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -71,20 +72,12 @@ def _atomic(out: Path) -> Iterator[Path]:
         yield tmp
         mode = stat.S_IMODE(out.stat().st_mode) if out.exists() else 0o644
         os.chmod(tmp, mode)  # mkstemp makes 0600; keep what the old file had
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync(out.parent)  # make the rename itself durable
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(out.parent)  # make the rename itself durable
 
 
 def _write_csv(lake: pa.Table, out: Path, _table: str) -> None:

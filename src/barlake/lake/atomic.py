@@ -28,7 +28,7 @@ def write_atomic(final: Path, writer: Callable[[BinaryIO], None]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(final.parent)
+    fsync_path(final.parent)
 
 
 def write_bytes_atomic(final: Path, data: bytes) -> None:
@@ -38,8 +38,9 @@ def write_bytes_atomic(final: Path, data: bytes) -> None:
     write_atomic(final, writer)
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """fsync a file, or a folder so that a rename inside it is durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
