@@ -26,7 +26,9 @@ def demo(lake: LakeOpt = None) -> None:
     from barlake.lake import Lake
 
     report = run_demo(Lake(lake))
-    out.print(f"[bold]1.[/bold] imported {report.imported.rows} 1m bars into the lake at {report.lake}/")
+    out.print(
+        f"[bold]1.[/bold] imported {report.imported.rows} 1m bars into the lake at {report.lake}/"
+    )
     for r in report.derived:
         out.print(f"[bold]2.[/bold] derived {r.key}: {r.bars} bars")
     out.print("[bold]3.[/bold] the lake now holds:")

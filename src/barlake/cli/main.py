@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "barlake.cli.lake_commands",
     "barlake.cli.demo_command",
     "barlake.cli.research_commands",
+    "barlake.cli.emulate_command",
 )
 
 app = typer.Typer(

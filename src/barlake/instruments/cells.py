@@ -165,12 +165,12 @@ def _start(value: str) -> int:
     fix = "use YYYY-MM-DD (UTC midnight) or an ISO date-time such as 2024-01-31T12:00"
     if not _DATE_RE.match(value):
         raise BadCell(f"{value!r} is not a date; {fix}")
+    if int(value[:4]) > datetime.now(UTC).year:  # also past 2262, where pandas' ns end
+        raise BadCell(f"{value!r} is in the future; use a past date or leave it blank")
     try:
         ms = to_ms(value, what="start")
     except ConfigError:
         raise BadCell(f"{value!r} is not a real date; {fix}") from None
-    except OverflowError:  # past 2262, where pandas' nanoseconds end
-        ms = None
     if ms is None or ms > datetime.now(UTC).timestamp() * 1000:
         raise BadCell(f"{value!r} is in the future; use a past date or leave it blank")
     return ms

@@ -1,0 +1,64 @@
+"""`barlake emulate`: serve the loopback Binance / archive / Hyperliquid emulator until Ctrl+C."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from barlake.cli.options import console
+from barlake.errors import ConfigError
+
+out = console()
+
+PortOpt = Annotated[
+    int,
+    typer.Option(
+        "--port", help="Binance REST port; archive on N+1, Hyperliquid on N+2 (0: free ports)."
+    ),
+]
+SymbolsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--symbols", help="Spot symbols to list (repeat or comma-separate); default a few."
+    ),
+]
+FaultsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--faults",
+        help="Faults, e.g. 500/7, binance:429=2x1, archive:checksum, hyperliquid:slow=15/10.",
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="emulate", help=emulate.__doc__)(emulate)
+
+
+def emulate(port: PortOpt = 0, symbols: SymbolsOpt = None, faults: FaultsOpt = None) -> None:
+    """Serve synthetic Binance REST, the Binance archive and Hyperliquid on 127.0.0.1."""
+    from barlake.emulator import Emulator
+
+    names = [s for item in symbols or [] for s in item.split(",") if s.strip()] or None
+    try:
+        emulator = Emulator(port=port, symbols=names, faults=faults)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    with emulator as emu:
+        out.print(f"binance      {emu.base_url}   (/api/v3, /fapi/v1)", highlight=False)
+        out.print(
+            f"archive      {emu.archive_url}   (/data/spot/..., /data/futures/um/...)",
+            highlight=False,
+        )
+        out.print(f"hyperliquid  {emu.hyperliquid_url}   (POST /info)", highlight=False)
+        out.print(
+            f"symbols      {' '.join(emu.books.spot.symbols())}   — Ctrl+C stops", highlight=False
+        )
+        sys.stdout.flush()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            out.print("stopped")

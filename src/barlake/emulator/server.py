@@ -1,0 +1,187 @@
+"""The emulator: three loopback servers (Binance REST, Binance archive, Hyperliquid) on one
+background event loop, started and stopped from synchronous code.
+
+    with Emulator(faults="binance:500x2") as emu:
+        emu.base_url                       # http://127.0.0.1:P   (/api/v3, /fapi/v1)
+        emu.archive_url                    # http://127.0.0.1:Q   (/data/spot/...)
+        emu.hyperliquid_url                # http://127.0.0.1:R   (POST /info)
+        emu.binance.faults.add("429", retry_after=2)
+        emu.bars("BTCUSDT", start_ms, end_ms)   # closed 1m ground truth, lake shape
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+import pyarrow as pa
+from aiohttp import web
+
+from barlake.emulator import binance_archive, binance_rest, hyperliquid, universe
+from barlake.emulator.binance_archive import ArchiveRules
+from barlake.emulator.binance_wire import Books
+from barlake.emulator.faults import parse
+from barlake.emulator.limits import WeightLimiter
+from barlake.emulator.market import MarketBook, wall_clock_ms
+from barlake.emulator.pipeline import Venue
+
+HOST = "127.0.0.1"
+
+
+class Emulator:
+    """Loopback Binance + archive + Hyperliquid servers over one deterministic synthetic truth.
+
+    `port=0` picks free ports; `port=N` serves Binance on N, the archive on N+1 and
+    Hyperliquid on N+2. Budgets are request weight per minute (None = unlimited).
+    """
+
+    def __init__(
+        self,
+        *,
+        symbols: Sequence[str] | None = None,
+        faults: str | list[str] | None = None,
+        port: int = 0,
+        spot_budget: int | None = 6000,
+        usdm_budget: int | None = 2400,
+        hyperliquid_budget: int | None = 1200,
+        ban_seconds: int = 120,
+        first_monday: bool = True,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        spot = universe.binance_spot(symbols)
+        self.books = Books(
+            MarketBook(spot, "binance", clock),
+            MarketBook(universe.binance_usdm(spot), "binance_usdm", clock),
+        )
+        coins = universe.hyperliquid(None if symbols is None else spot)
+        self.hyperliquid_book = MarketBook(coins, "hyperliquid", clock)
+        self.binance = Venue("binance", clock, limiters={
+            "/api/": WeightLimiter(spot_budget, ban_seconds),
+            "/fapi/": WeightLimiter(usdm_budget, ban_seconds),
+        })  # fmt: skip
+        self.archive = Venue("archive", clock)
+        self.hyperliquid = Venue(
+            "hyperliquid", clock, limiters={"/info": WeightLimiter(hyperliquid_budget, ban_seconds)}
+        )
+        self.archive_rules = ArchiveRules(first_monday)
+        self.clock = clock
+        self.configure(faults)
+        self._ports = (port, port + 1, port + 2) if port else (0, 0, 0)
+        self._urls: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    # -- knobs and truth -------------------------------------------------------------------
+
+    def venue(self, name: str) -> Venue:
+        return {"binance": self.binance, "archive": self.archive, "hyperliquid": self.hyperliquid}[
+            name
+        ]
+
+    def configure(self, faults: str | list[str] | None) -> None:
+        """Apply a fault spec (see `barlake.emulator.faults`), e.g. `"500x3,archive:checksum"`."""
+        for setting in parse(faults):
+            venue = self.venue(setting.venue)
+            if setting.kind != "budget":
+                setting.apply(venue.faults)
+                continue
+            for limiter in venue.limiters.values():
+                limiter.budget = int(setting.value) if setting.value else None
+
+    def reset(self) -> None:
+        """Clear faults, bans, weight and request logs on every server."""
+        for venue in (self.binance, self.archive, self.hyperliquid):
+            venue.reset()
+
+    def bars(self, symbol: str, start_ms: int, end_ms: int) -> pa.Table:
+        """Binance spot ground truth: closed 1m bars with open in [start_ms, end_ms)."""
+        return self.books.spot.bars(symbol, start_ms, end_ms)
+
+    def usdm_bars(self, symbol: str, start_ms: int, end_ms: int) -> pa.Table:
+        return self.books.usdm.bars(symbol, start_ms, end_ms)
+
+    def hyperliquid_bars(self, coin: str, start_ms: int, end_ms: int) -> pa.Table:
+        return self.hyperliquid_book.bars(coin, start_ms, end_ms)
+
+    # -- addresses -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """Binance REST root (scheme + host + port); `/api/v3` and `/fapi/v1` live under it."""
+        return self._url(0)
+
+    @property
+    def archive_url(self) -> str:
+        return self._url(1)
+
+    @property
+    def hyperliquid_url(self) -> str:
+        return self._url(2)
+
+    def _url(self, index: int) -> str:
+        if not self._urls:
+            raise RuntimeError("the emulator is not running: use `with Emulator() as emu:`")
+        return self._urls[index]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        self._ready.clear()
+        self._thread = threading.Thread(target=self._serve, name="barlake-emulator", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout=30)
+        if self._error is not None:
+            raise RuntimeError(f"emulator failed to start: {self._error}") from self._error
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
+        self._thread = self._loop = None
+        self._urls = []
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _apps(self) -> list[web.Application]:
+        return [
+            binance_rest.build(self.books, self.binance),
+            binance_archive.build(self.books, self.archive, self.archive_rules),
+            hyperliquid.build(self.hyperliquid_book, self.hyperliquid),
+        ]
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        runners: list[web.AppRunner] = []
+        try:
+            for app, port in zip(self._apps(), self._ports, strict=True):
+                runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+                loop.run_until_complete(runner.setup())
+                runners.append(runner)
+                loop.run_until_complete(web.TCPSite(runner, HOST, port).start())
+                self._urls.append(f"http://{HOST}:{runner.addresses[0][1]}")
+        except BaseException as error:  # reported to start() in the caller's thread
+            self._error = error
+        self._loop = loop
+        self._ready.set()
+        if self._error is None:
+            loop.run_forever()
+        for runner in runners:
+            loop.run_until_complete(runner.cleanup())
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
