@@ -27,7 +27,7 @@ class DemoReport:
 
 
 def sample_path() -> Path:
-    return Path(str(resources.files("barlake") / "data" / SAMPLE_FILE))
+    return Path(str(resources.files("barlake") / "samples" / SAMPLE_FILE))
 
 
 def run_demo(lake: Lake) -> DemoReport:
