@@ -5,16 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from barlake.errors import ConfigError, DataError
+from barlake.indicators.export import write_frame
 from barlake.indicators.spec import DEFAULT_SPEC, add
 from barlake.lake import Lake
-from barlake.lake.atomic import write_atomic
 from barlake.timeframes import canonical, parse_timeframe
 
 # Enough history before the window that SMA50/MACD/Wilder averages are warmed up and settled.
@@ -68,12 +65,7 @@ def analyze(
     enriched = add(bars.iloc[first_needed:], list(DEFAULT_SPEC))
     enriched = enriched.loc[enriched.index >= window_start]
     path = lake.root / "exports" / f"{instrument}_{canonical(timeframe)}_analysis.parquet"
-    table = pa.Table.from_pandas(enriched, preserve_index=True)
-
-    def writer(handle: BinaryIO) -> None:
-        pq.write_table(table, handle, compression="zstd")
-
-    write_atomic(path, writer)
+    write_frame(path, enriched)
     summary, flags = summarize(enriched.iloc[-1])
     return Analysis(src, instrument, canonical(timeframe), path, len(enriched), summary, flags)
 

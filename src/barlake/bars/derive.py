@@ -58,12 +58,12 @@ def derive(
         raise ConfigError(f"cannot derive {timeframe} from 1m: pick a longer timeframe such as 5m")
     state_path = layout.series_dir(lake.root, target) / layout.DERIVE_FILE
     state = _load_state(state_path)
-    if rebuild or (state and state.get("offset_ms", 0) != offset_ms and not rebuild):
-        if not rebuild:
-            raise ConfigError(
-                f"{target} was derived with offset {state.get('offset_ms', 0) // MINUTE_MS}m; "
-                "add --rebuild to rebuild it with the new offset"
-            )
+    if state and state.get("offset_ms", 0) != offset_ms and not rebuild:
+        raise ConfigError(
+            f"{target} was derived with offset {state.get('offset_ms', 0) // MINUTE_MS}m; "
+            "add --rebuild to rebuild it with the new offset"
+        )
+    if rebuild:
         shutil.rmtree(layout.series_dir(lake.root, target), ignore_errors=True)
         state = {}
     answered = lake.coverage(base).answered

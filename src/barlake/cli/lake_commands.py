@@ -146,11 +146,11 @@ def read(
     """Show the first and last bars of a series range."""
     frame = Lake(lake).read(source, instrument, timeframe, start, end)
     out.print(f"{len(frame)} bars")
-    if len(frame):
+    if len(frame) <= 2 * rows:
+        out.print(frame.to_string())
+    else:
         out.print(
-            frame.head(rows).to_string()
-            if len(frame) <= 2 * rows
-            else f"{frame.head(rows).to_string()}\n...\n{frame.tail(rows).to_string(header=False)}"
+            f"{frame.head(rows).to_string()}\n...\n{frame.tail(rows).to_string(header=False)}"
         )
 
 

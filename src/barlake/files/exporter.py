@@ -7,13 +7,9 @@ export leaves the old file as it was.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import stat
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +22,7 @@ import pyarrow.parquet as pq
 from barlake.bars.frame import frame_to_table
 from barlake.bars.schema import CORE_COLUMNS, TIMESTAMP
 from barlake.errors import ConfigError, DataError
-from barlake.lake.atomic import fsync_path
+from barlake.lake.atomic import atomic_path
 
 _CSV_BATCH_ROWS = 65_536  # CSV goes out in batches, so a big export never sits in memory as text
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -62,45 +58,25 @@ def _iso_times(ts_ms: np.ndarray) -> np.ndarray:
     return np.char.add(text.astype(str), "Z")
 
 
-@contextmanager
-def _atomic(out: Path) -> Iterator[Path]:
-    """Yield a temp path beside `out`; on success fsync and os.replace it, on failure delete it."""
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        mode = stat.S_IMODE(out.stat().st_mode) if out.exists() else 0o644
-        os.chmod(tmp, mode)  # mkstemp makes 0600; keep what the old file had
-        fsync_path(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_path(out.parent)  # make the rename itself durable
-
-
 def _write_csv(lake: pa.Table, out: Path, _table: str) -> None:
     body = lake.drop_columns([TIMESTAMP])
     times = pa.array(_iso_times(lake.column(TIMESTAMP).to_numpy()), pa.string())
     body = body.add_column(0, "time", times)
     options = pacsv.WriteOptions(include_header=False, quoting_style="none")
-    with _atomic(out) as tmp, tmp.open("wb") as fh:
+    with atomic_path(out) as tmp, tmp.open("wb") as fh:
         fh.write((",".join(body.column_names) + "\n").encode())
         with pacsv.CSVWriter(fh, body.schema, write_options=options) as writer:
             for batch in body.to_batches(max_chunksize=_CSV_BATCH_ROWS):
                 writer.write_batch(batch)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _write_parquet(lake: pa.Table, out: Path, _table: str) -> None:
-    with _atomic(out) as tmp:
+    with atomic_path(out) as tmp:
         pq.write_table(lake, tmp, compression="zstd")
 
 
 def _write_feather(lake: pa.Table, out: Path, _table: str) -> None:
-    with _atomic(out) as tmp:
+    with atomic_path(out) as tmp:
         feather.write_feather(lake, tmp, compression="zstd")
 
 
@@ -110,13 +86,13 @@ def _write_backtrader(lake: pa.Table, out: Path, _table: str) -> None:
         lake.column(TIMESTAMP).to_numpy().astype("datetime64[ms]"), name="datetime"
     )
     data = {name: lake.column(name).to_numpy() for name in _BACKTRADER_COLUMNS}
-    with _atomic(out) as tmp:
+    with atomic_path(out) as tmp:
         pd.DataFrame(data, index=index).to_parquet(tmp, compression="zstd")
 
 
 def _write_sqlite(lake: pa.Table, out: Path, table: str) -> None:
     """Copy the old database to the temp file, upsert in one transaction, then swap it in."""
-    with _atomic(out) as tmp:
+    with atomic_path(out) as tmp:
         db = sqlite3.connect(tmp, isolation_level=None)
         try:
             if out.exists():

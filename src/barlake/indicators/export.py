@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -52,10 +53,15 @@ def export_indicators(
         if out
         else store.root / "exports" / f"{instrument}_{canonical(timeframe)}_ta.parquet"
     )
-    table = pa.Table.from_pandas(enriched, preserve_index=True)
+    write_frame(path, enriched)
+    return Export(path, len(enriched), tuple(enriched.columns))
+
+
+def write_frame(path: Path, frame: pd.DataFrame) -> None:
+    """An enriched frame as zstd Parquet with its `time` index, replaced atomically."""
+    table = pa.Table.from_pandas(frame, preserve_index=True)
 
     def writer(handle: BinaryIO) -> None:
         pq.write_table(table, handle, compression="zstd")
 
     write_atomic(path, writer)
-    return Export(path, len(enriched), tuple(enriched.columns))

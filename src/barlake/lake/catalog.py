@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import pyarrow.parquet as pq
 
-from barlake.bars.schema import TIMESTAMP
 from barlake.errors import ConfigError, CorruptFileError
 from barlake.lake import intervals as iv
 from barlake.lake.layout import OHLCV, SeriesKey
@@ -26,20 +24,12 @@ class SeriesSummary:
 
 
 def summarize(lake: Lake, key: SeriesKey) -> SeriesSummary:
-    """Rows from Parquet footers; gaps = holes between first and last bar nobody has answered."""
+    """Gaps = holes between first and last bar that no source has answered."""
     months = lake.months(key)
-    if not months:
-        return SeriesSummary(key, None, None, 0, 0, 0)
-    rows = 0
-    for month in months:
-        path = lake.path(key, *month)
-        try:
-            rows += pq.ParquetFile(path).metadata.num_rows
-        except (OSError, ValueError) as exc:
-            raise CorruptFileError(
-                f"{path} is unreadable ({exc}); run `barlake verify --repair`"
-            ) from exc
     ts = lake.timestamps(key)
+    if not ts.size:
+        return SeriesSummary(key, None, None, 0, 0, len(months))
+    rows = int(ts.size)
     tf = parse_timeframe(key.timeframe)
     first, last = int(ts[0]), int(ts[-1])
     known = iv.union(lake.coverage(key).answered, iv.from_points(ts, tf))
@@ -92,6 +82,3 @@ def sql(lake: Lake, query: str) -> tuple[list[str], list[tuple]]:
         raise ConfigError(f"SQL failed: {first_line}") from exc
     finally:
         con.close()
-
-
-__all__ = ["TIMESTAMP", "SeriesSummary", "connect", "sql", "summarize"]

@@ -201,10 +201,8 @@ class Lake:
                 if replace is not None:
                     coverage = coverage.drop([replace])
                 if covered:
-                    refused = [
-                        (floor_ts(int(t), tf, offset_ms), floor_ts(int(t), tf, offset_ms) + tf)
-                        for t in checked.rejected_ts
-                    ]
+                    starts = {floor_ts(int(t), tf, offset_ms) for t in checked.rejected_ts}
+                    refused = [(start, start + tf) for start in starts]
                     coverage = coverage.add(iv.subtract(covered, refused))
                 self._save_coverage(key, coverage)
         return result
