@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from barlake.cli.options import console
 from barlake.errors import ConfigError
+
+if TYPE_CHECKING:
+    from barlake.emulator import Emulator
 
 out = console()
 
@@ -48,17 +51,22 @@ def emulate(port: PortOpt = 0, symbols: SymbolsOpt = None, faults: FaultsOpt = N
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     with emulator as emu:
-        out.print(f"binance      {emu.base_url}   (/api/v3, /fapi/v1)", highlight=False)
-        out.print(
-            f"archive      {emu.archive_url}   (/data/spot/..., /data/futures/um/...)",
-            highlight=False,
-        )
-        out.print(f"hyperliquid  {emu.hyperliquid_url}   (POST /info)", highlight=False)
-        out.print(
-            f"symbols      {' '.join(emu.books.spot.symbols())}   — Ctrl+C stops", highlight=False
-        )
-        sys.stdout.flush()
+        # Ctrl+C may come as soon as the URLs are out, so the whole serve phase is guarded.
         try:
+            _announce(emu)
             threading.Event().wait()
         except KeyboardInterrupt:
             out.print("stopped")
+
+
+def _announce(emu: Emulator) -> None:
+    out.print(f"binance      {emu.base_url}   (/api/v3, /fapi/v1)", highlight=False)
+    out.print(
+        f"archive      {emu.archive_url}   (/data/spot/..., /data/futures/um/...)",
+        highlight=False,
+    )
+    out.print(f"hyperliquid  {emu.hyperliquid_url}   (POST /info)", highlight=False)
+    out.print(
+        f"symbols      {' '.join(emu.books.spot.symbols())}   — Ctrl+C stops", highlight=False
+    )
+    sys.stdout.flush()
