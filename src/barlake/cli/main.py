@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "barlake.cli.demo_command",
     "barlake.cli.research_commands",
     "barlake.cli.emulate_command",
+    "barlake.cli.sync_command",
+    "barlake.cli.market_commands",
 )
 
 app = typer.Typer(
@@ -55,6 +57,8 @@ def expand_multi(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # commands may log INFO to files; not here
+        handler.setLevel(logging.WARNING)
     args = expand_multi(list(sys.argv[1:] if argv is None else argv))
     try:
         app(args=args, standalone_mode=True)

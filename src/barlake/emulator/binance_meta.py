@@ -1,4 +1,4 @@
-"""Binance listings and 24h tickers: `exchangeInfo` (spot, USD-M) and `/api/v3/ticker/24hr`.
+"""Binance listings and 24h tickers: `exchangeInfo` and `ticker/24hr`, spot and USD-M.
 
 The per-symbol fields are the ones real ccxt 4.5 reads in `load_markets` (PROTOCOLS §1.5);
 `rateLimits` reports the emulator's configured weight budget so a client can size itself.
@@ -14,6 +14,7 @@ from aiohttp import web
 
 from barlake.emulator.binance_wire import BOOKS, VENUE, error, params
 from barlake.emulator.decimals import text
+from barlake.emulator.limits import WeightLimiter, interval_of
 from barlake.emulator.market import DAY_MS, MINUTE_MS, Market, MarketBook
 
 UNLIMITED = 2**31 - 1
@@ -75,9 +76,11 @@ def _usdm_symbol(book: MarketBook, market: Market) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _rate_limits(budget: int | None) -> list[dict[str, Any]]:
+def _rate_limits(limiter: WeightLimiter | None) -> list[dict[str, Any]]:
+    budget = limiter.budget if limiter else None
+    interval, number, _ = interval_of(limiter.window_ms if limiter else 60_000)
     return [
-        {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+        {"rateLimitType": "REQUEST_WEIGHT", "interval": interval, "intervalNum": number,
          "limit": UNLIMITED if budget is None else budget},
         {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
         {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
@@ -113,7 +116,7 @@ async def spot_exchange_info(request: web.Request) -> web.Response:
     limiter = request.app[VENUE].limiter_for("/api/")
     return web.json_response(
         {"timezone": "UTC", "serverTime": book.clock(),
-         "rateLimits": _rate_limits(limiter.budget if limiter else None),
+         "rateLimits": _rate_limits(limiter),
          "exchangeFilters": [], "symbols": symbols}
     )  # fmt: skip
 
@@ -124,7 +127,7 @@ async def usdm_exchange_info(request: web.Request) -> web.Response:
     assets = sorted({m.spec.quote for m in book})
     return web.json_response(
         {"timezone": "UTC", "serverTime": book.clock(), "futuresType": "U_MARGINED",
-         "rateLimits": _rate_limits(limiter.budget if limiter else None)[:2],
+         "rateLimits": _rate_limits(limiter)[:2],
          "exchangeFilters": [],
          "assets": [{"asset": a, "marginAvailable": True, "autoAssetExchange": "-10000"} for a in assets],
          "symbols": [_usdm_symbol(book, m) for m in book]}
@@ -189,4 +192,24 @@ async def ticker_24hr(request: web.Request) -> web.Response:
     rows = [ticker(book, book.get(name), now, kind == "FULL") for name in names]
     if "symbol" in query and not rows:
         raise error(-1220, "The symbol's status does not match the requested symbolStatus.")
+    return web.json_response(rows[0] if "symbol" in query else rows)
+
+
+USDM_TICKER_FIELDS = (
+    "symbol", "priceChange", "priceChangePercent", "weightedAvgPrice", "lastPrice", "lastQty",
+    "openPrice", "highPrice", "lowPrice", "volume", "quoteVolume", "openTime", "closeTime",
+    "firstId", "lastId", "count",
+)  # fmt: skip
+
+
+async def usdm_ticker_24hr(request: web.Request) -> web.Response:
+    """`/fapi/v1/ticker/24hr`: the spot FULL object without prevClosePrice and the book fields
+    (USD-M has no `type`/`symbols`/`symbolStatus`); weight 1 for one symbol, 40 for all."""
+    book = request.app[BOOKS].usdm
+    query = params(request, frozenset({"symbol"}))
+    now = book.clock()
+    rows = [
+        {field: stats[field] for field in USDM_TICKER_FIELDS}
+        for stats in (ticker(book, book.get(name), now, True) for name in _chosen(book, query))
+    ]
     return web.json_response(rows[0] if "symbol" in query else rows)

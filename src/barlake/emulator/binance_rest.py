@@ -82,6 +82,8 @@ def weigh(request: web.Request, body: Any) -> int:
         return 20
     if path == "/api/v3/ticker/24hr":
         return binance_meta.ticker_weight(request.query)
+    if path == "/fapi/v1/ticker/24hr":
+        return 1 if "symbol" in request.query else 40
     return 1
 
 
@@ -99,4 +101,5 @@ def build(books: Books, venue: Venue) -> web.Application:
     app.router.add_get("/api/v3/exchangeInfo", binance_meta.spot_exchange_info)
     app.router.add_get("/fapi/v1/exchangeInfo", binance_meta.usdm_exchange_info)
     app.router.add_get("/api/v3/ticker/24hr", binance_meta.ticker_24hr)
+    app.router.add_get("/fapi/v1/ticker/24hr", binance_meta.usdm_ticker_24hr)
     return app

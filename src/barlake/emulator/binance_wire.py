@@ -13,7 +13,7 @@ from barlake.emulator.decimals import Column
 from barlake.emulator.market import Bars, MarketBook
 from barlake.emulator.pipeline import ApiError, Venue
 
-WEIGHT_HEADER = "X-MBX-USED-WEIGHT-1M"
+WEIGHT_HEADER = "X-MBX-USED-WEIGHT"  # + "-1M" (the window: intervalNum + letter)
 
 
 @dataclass(frozen=True)

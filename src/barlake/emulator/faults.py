@@ -28,7 +28,7 @@ KINDS = frozenset(
 )
 VENUES = ("binance", "archive", "hyperliquid")
 _SPEC = re.compile(
-    r"^(?:(?P<venue>[a-z]+):)?(?P<kind>[a-z0-9]+)(?:=(?P<value>[0-9.]+))?"
+    r"^(?:(?P<venue>[a-z]+):)?(?P<kind>[0-9]{3}|[a-z]+)(?:=(?P<value>[0-9.]+))?"
     r"(?:x(?P<times>[0-9]+|\*))?(?:/(?P<every>[0-9]+))?(?:@(?P<path>/\S*))?$"
 )
 

@@ -1,6 +1,7 @@
 """Per-minute request-weight accounting with Binance's 429 → 418 escalation.
 
-Weight is a running sum over the last 60 s. Going over the budget answers 429 with a
+Weight is a running sum over the last `window_s` seconds (60 on the real venue; tests
+shorten it, and exchangeInfo and the header name say so, as the wire format allows). Going over the budget answers 429 with a
 `Retry-After` (seconds until enough weight has aged out); any request before that wait is
 over is a client ignoring the 429, which earns an IP ban (418) for `ban_seconds`. Rejected
 requests add no weight.
@@ -12,8 +13,6 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass
-
-WINDOW_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -27,9 +26,10 @@ class Verdict:
 class WeightLimiter:
     """One weight budget (per IP in reality; per emulated server here)."""
 
-    def __init__(self, budget: int | None, ban_seconds: int = 120) -> None:
+    def __init__(self, budget: int | None, ban_seconds: int = 120, window_s: int = 60) -> None:
         self.budget = budget
         self.ban_seconds = ban_seconds
+        self.window_ms = window_s * 1000
         self._spent: deque[tuple[int, int]] = deque()
         self._cooldown_until = 0
         self._banned_until = 0
@@ -75,7 +75,7 @@ class WeightLimiter:
             self._forced = None
 
     def _expire(self, now_ms: int) -> int:
-        while self._spent and self._spent[0][0] <= now_ms - WINDOW_MS:
+        while self._spent and self._spent[0][0] <= now_ms - self.window_ms:
             self._spent.popleft()
         return sum(w for _, w in self._spent)
 
@@ -85,10 +85,18 @@ class WeightLimiter:
         for at, weight in self._spent:
             freed += weight
             if freed >= excess:
-                return at + WINDOW_MS
-        return now_ms + WINDOW_MS
+                return at + self.window_ms
+        return now_ms + self.window_ms
 
     @staticmethod
     def _reject(status: int, used: int, until_ms: int, now_ms: int) -> Verdict:
         seconds = max(math.ceil((until_ms - now_ms) / 1000), 1)
         return Verdict(status, used, seconds, until_ms)
+
+
+def interval_of(window_ms: int) -> tuple[str, int, str]:
+    """(rateLimits interval, intervalNum, header suffix) for a window: 60 s → MINUTE, 1, "1M"."""
+    seconds = window_ms // 1000
+    if seconds % 60 == 0:
+        return "MINUTE", seconds // 60, f"{seconds // 60}M"
+    return "SECOND", seconds, f"{seconds}S"

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from barlake.emulator.faults import Fault, Faults
 from barlake.emulator.journal import Entry, Journal
-from barlake.emulator.limits import Verdict, WeightLimiter
+from barlake.emulator.limits import Verdict, WeightLimiter, interval_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATUS_FAULTS = frozenset({"403", "500", "502", "503", "504"})
@@ -103,7 +103,8 @@ def guard(venue: Venue) -> Callable[[web.Request, Handler], Awaitable[web.Stream
             response = await _limited(request, handler, venue, limiter, weight, fault)
         used = limiter.used(venue.clock()) if limiter else 0
         if response is not None and venue.weight_header and limiter:
-            response.headers[venue.weight_header] = str(used)
+            suffix = interval_of(limiter.window_ms)[2]
+            response.headers[f"{venue.weight_header}-{suffix}"] = str(used)
             response.headers["X-MBX-USED-WEIGHT"] = str(used)
         if response is not None and kind == "truncate":
             response = _truncated(response)

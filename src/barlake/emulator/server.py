@@ -34,7 +34,8 @@ class Emulator:
     """Loopback Binance + archive + Hyperliquid servers over one deterministic synthetic truth.
 
     `port=0` picks free ports; `port=N` serves Binance on N, the archive on N+1 and
-    Hyperliquid on N+2. Budgets are request weight per minute (None = unlimited).
+    Hyperliquid on N+2. Budgets are request weight per `weight_window_s` (60 s as on the real
+    venues; tests shorten it) and None means unlimited.
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class Emulator:
         usdm_budget: int | None = 2400,
         hyperliquid_budget: int | None = 1200,
         ban_seconds: int = 120,
+        weight_window_s: int = 60,
         first_monday: bool = True,
         clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
@@ -58,12 +60,14 @@ class Emulator:
         coins = universe.hyperliquid(None if symbols is None else spot)
         self.hyperliquid_book = MarketBook(coins, "hyperliquid", clock)
         self.binance = Venue("binance", clock, limiters={
-            "/api/": WeightLimiter(spot_budget, ban_seconds),
-            "/fapi/": WeightLimiter(usdm_budget, ban_seconds),
+            "/api/": WeightLimiter(spot_budget, ban_seconds, weight_window_s),
+            "/fapi/": WeightLimiter(usdm_budget, ban_seconds, weight_window_s),
         })  # fmt: skip
         self.archive = Venue("archive", clock)
         self.hyperliquid = Venue(
-            "hyperliquid", clock, limiters={"/info": WeightLimiter(hyperliquid_budget, ban_seconds)}
+            "hyperliquid",
+            clock,
+            limiters={"/info": WeightLimiter(hyperliquid_budget, ban_seconds, weight_window_s)},
         )
         self.archive_rules = ArchiveRules(first_monday)
         self.clock = clock

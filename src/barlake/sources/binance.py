@@ -1,0 +1,113 @@
+"""Binance spot and USD-M: whole past months and days from the bulk archive, REST for the rest.
+
+A month fully inside the asked range and already over comes as one monthly zip; if that
+is not published yet (first Monday of the next month) its days come as daily zips; a day
+whose zip is missing (it appears the next day) or fails its checksum comes from REST, as
+do the partial days at both ends. Every path yields the same bars: the archive holds what
+REST serves, so the lake files are identical whichever path filled them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+from barlake.errors import BadResponseError
+from barlake.sources.base import Page, inside
+from barlake.sources.binance_archive import BinanceArchive
+from barlake.sources.ccxt_rest import CcxtFeed
+
+DAY_MS = 86_400_000
+MONTHLY_GRACE_MS = 8 * DAY_MS  # after this, a missing monthly zip means "no file", not "not yet"
+log = logging.getLogger(__name__)
+
+
+class BinanceFeed:
+    def __init__(self, rest: CcxtFeed, archive: BinanceArchive) -> None:
+        self.rest = rest
+        self.archive = archive
+
+    @property
+    def requests(self) -> int:
+        return self.rest.requests + self.archive.requests
+
+    def listing(self) -> int | None:
+        return self.rest.listing()
+
+    def earliest(self, now_ms: int) -> int | None:
+        return None
+
+    def fetch(self, start: int, end: int) -> Iterator[Page]:
+        self.rest.ensure_markets()
+        now = self.rest.clock()
+        for kind, lo, hi in split(start, end, now - now % DAY_MS):
+            if kind == "rest":
+                yield from self.rest.fetch(lo, hi)
+            elif kind == "month":
+                yield from self._month(lo, hi, now)
+            else:
+                yield from self._day(lo, hi)
+
+    def _month(self, lo: int, hi: int, now: int) -> Iterator[Page]:
+        moment = _utc(lo)
+        try:
+            table = self.archive.month(moment.year, moment.month)
+        except BadResponseError as error:
+            log.warning("%s; taking its days instead", error)
+            table = None
+        if table is not None:
+            yield Page(inside(table, lo, hi), (lo, hi), "archive-month")
+        elif hi + MONTHLY_GRACE_MS > now:
+            for day in range(lo, hi, DAY_MS):
+                yield from self._day(day, day + DAY_MS)
+        else:
+            yield from self.rest.fetch(lo, hi)
+
+    def _day(self, lo: int, hi: int) -> Iterator[Page]:
+        try:
+            table = self.archive.day(_utc(lo).date())
+        except BadResponseError as error:
+            log.warning("%s; taking the day from REST", error)
+            table = None
+        if table is None:
+            yield from self.rest.fetch(lo, hi)
+        else:
+            yield Page(inside(table, lo, hi), (lo, hi), "archive-day")
+
+
+def split(start: int, end: int, today: int) -> list[tuple[str, int, int]]:
+    """[start, end) → ("rest" | "month" | "day", lo, hi) pieces in time order.
+
+    Whole UTC days before `today` (midnight) go to the archive, grouped into months when a
+    calendar month is whole; partial days at the ends go to REST.
+    """
+    first = -(-start // DAY_MS) * DAY_MS
+    last = min(end, today) // DAY_MS * DAY_MS
+    if first >= last:
+        return [("rest", start, end)] if start < end else []
+    pieces: list[tuple[str, int, int]] = [("rest", start, first)] if start < first else []
+    day = first
+    while day < last:
+        month_lo, month_hi = _month_bounds(day)
+        if day == month_lo and month_hi <= last:
+            pieces.append(("month", month_lo, month_hi))
+            day = month_hi
+        else:
+            pieces.append(("day", day, day + DAY_MS))
+            day += DAY_MS
+    if last < end:
+        pieces.append(("rest", last, end))
+    return pieces
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _month_bounds(ms: int) -> tuple[int, int]:
+    moment = _utc(ms)
+    lo = datetime(moment.year, moment.month, 1, tzinfo=UTC)
+    following = date(moment.year + moment.month // 12, moment.month % 12 + 1, 1)
+    hi = datetime(following.year, following.month, 1, tzinfo=UTC)
+    return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)

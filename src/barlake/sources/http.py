@@ -1,0 +1,57 @@
+"""The one small HTTP client the non-ccxt sources use (the archive; Dukascopy later).
+
+It maps the wire onto the error tree so callers decide by class: 429/418 →
+RateLimitedError (with Retry-After), 5xx/403/timeouts/drops → UnavailableError (retried),
+other 4xx → BadResponseError (not retried). A 404 is an answer, not an error: `get`
+returns None so the archive can fall back to daily files or REST.
+"""
+
+from __future__ import annotations
+
+import http.client
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from barlake.errors import BadResponseError, RateLimitedError, UnavailableError
+
+USER_AGENT = "barlake (+https://github.com/barlake)"
+
+
+@dataclass
+class HttpClient:
+    """Stateless apart from its settings: safe to share across threads."""
+
+    timeout_s: float = 30.0
+
+    def get(self, url: str) -> bytes | None:
+        """The body of a 200, None for a 404; anything else raises a SourceError subclass."""
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                body: bytes = response.read()
+                expected = response.headers.get("Content-Length")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise status_error(url, error.code, error.headers.get("Retry-After")) from None
+        except TimeoutError as error:
+            raise UnavailableError(f"GET {url}: timed out after {self.timeout_s:g} s") from error
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise UnavailableError(f"GET {url}: {reason}") from error
+        if expected is not None and expected.isdigit() and int(expected) != len(body):
+            raise UnavailableError(f"GET {url}: body cut short ({len(body)} of {expected} bytes)")
+        return body
+
+
+def status_error(
+    url: str, status: int, retry_after: str | None
+) -> RateLimitedError | UnavailableError | BadResponseError:
+    """The SourceError a non-200, non-404 status stands for."""
+    if status in (418, 429):
+        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
+        return RateLimitedError(f"GET {url}: HTTP {status} (rate limited)", seconds)
+    if status >= 500 or status in (403, 408):
+        return UnavailableError(f"GET {url}: HTTP {status}")
+    return BadResponseError(f"GET {url}: HTTP {status}")
