@@ -89,7 +89,7 @@ def plan_table(plans: list[InstrumentPlan]) -> Table:
         table.add_column(name, justify="right" if name in ("stored", "known-empty") else "left")
     for plan in plans:
         start = "from listing" if plan.start is None else fmt_ms(plan.start)
-        note = ""
+        note = f"[red]{plan.error}[/red]" if plan.error else ""
         if plan.beyond_retention:
             bars = iv.total(plan.beyond_retention) // MINUTE_MS
             note = f"{bars:,} bars beyond venue retention (not fetched)"

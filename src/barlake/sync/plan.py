@@ -41,6 +41,7 @@ class InstrumentPlan:
     known_empty: iv.Intervals = field(default_factory=list)
     beyond_retention: iv.Intervals = field(default_factory=list)
     present_minutes: int = 0
+    error: str | None = None  # e.g. an unknown exchange: the sync will report it the same way
 
     @property
     def missing_bars(self) -> int:

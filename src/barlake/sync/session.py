@@ -52,7 +52,17 @@ def plan_all(
 ) -> list[InstrumentPlan]:
     """Plans from coverage only: no request is made (a start is shown as 'from listing')."""
     now = factory.clock()
-    return [plan_instrument(lake, item, window, now, factory.earliest(item, now)) for item in items]
+    plans = []
+    for item in items:
+        try:
+            earliest = factory.earliest(item, now)
+        except ConfigError as error:
+            plan = plan_instrument(lake, item, window, now)
+            plan.error = str(error)
+        else:
+            plan = plan_instrument(lake, item, window, now, earliest)
+        plans.append(plan)
+    return plans
 
 
 def derive_only(
