@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from barlake.emulator import Emulator
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCK = re.compile(r"```(console|python)\n(.*?)```", re.DOTALL)
 BARLAKE = Path(sys.executable).with_name("barlake")
@@ -33,8 +35,16 @@ def test_readme_first_screen_gives_the_two_set_up_commands():
     assert "make demo" in head and "make test" in head
 
 
+EMULATOR_PORT = 18741  # the README's sync examples point at `barlake emulate --port 18741`
+
+
 @pytest.mark.slow
 def test_every_readme_example_runs_in_order(tmp_path):
+    with Emulator(port=EMULATOR_PORT):
+        run_examples(tmp_path)
+
+
+def run_examples(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "BARLAKE_LAKE"}
     env["PATH"] = f"{BARLAKE.parent}{os.pathsep}{env.get('PATH', '')}"
     ran = 0
