@@ -4,29 +4,15 @@ point (`barlake.cli.main.main`, which turns errors into one line), against the e
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from barlake.cli import main as cli
-from barlake.cli import market_commands
 from barlake.emulator import Emulator
 from barlake.instruments import load_instruments
-
-DRAFT = Path(__file__).resolve().parents[2] / "docs_drafts" / "sync_extras_README.md"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def registered() -> None:
-    """Mount the commands as main.py's COMMAND_MODULES does, unless it already lists them."""
-    if not any(command.name == "symbols" for command in cli.app.registered_commands):
-        market_commands.register(cli.app)
 
 
 @pytest.fixture
@@ -197,30 +183,3 @@ def test_help_lists_the_market_and_service_commands(capsys):
     assert all(name in text for name in ("symbols", "universe", "service"))
     code, text, _ = run(capsys, "service", "--help")
     assert code == 0 and "install" in text and "cron" in text
-
-
-@pytest.mark.skipif(not DRAFT.exists(), reason="the README draft was merged")
-def test_the_readme_draft_console_examples_run_offline(tmp_path):
-    blocks = re.findall(r"```console\n(.*?)```", DRAFT.read_text(), re.DOTALL)
-    lines = [line[2:] for body in blocks for line in body.splitlines() if line.startswith("$ ")]
-    assert lines
-    env = {k: v for k, v in os.environ.items() if k != "BARLAKE_LAKE"}
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    script = (
-        "import sys; from barlake.cli import main as m, market_commands as c\n"
-        "if not any(x.name == 'symbols' for x in m.app.registered_commands): c.register(m.app)\n"
-        "sys.exit(m.main())"
-    )
-    for line in lines:
-        argv = shlex.split(line)
-        assert argv[0] == "barlake", line
-        proc = subprocess.run(
-            [sys.executable, "-c", script, *argv[1:]],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, f"{line}\n{proc.stdout}\n{proc.stderr}"
-    assert not (tmp_path / "xdg").exists()  # README examples never install for real
