@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,6 +15,10 @@ from barlake.indicators.export import write_frame
 from barlake.indicators.spec import DEFAULT_SPEC, add
 from barlake.lake import Lake
 from barlake.timeframes import canonical, parse_timeframe
+
+if TYPE_CHECKING:  # the sync pulls in ccxt: imported only when --sync is asked for
+    from barlake.sources.registry import FeedFactory
+    from barlake.sync.report import InstrumentResult
 
 # Enough history before the window that SMA50/MACD/Wilder averages are warmed up and settled.
 WARMUP_BARS = 300
@@ -95,3 +101,25 @@ def summarize(last: pd.Series) -> tuple[dict[str, float], dict[str, bool]]:
         "outside_bollinger": abs(s["bb_zscore"]) > 2,
     }
     return summary, flags
+
+
+def sync_for_analysis(
+    lake: Lake,
+    config: Path,
+    instrument: str,
+    source: str | None,
+    timeframe: str,
+    days: int,
+    factory: FeedFactory | None = None,
+) -> InstrumentResult:
+    """`analyze --sync`: fetch what the window and its indicator warm-up need, then derive."""
+    from barlake.sync.session import sync_instrument
+
+    if days < 1:
+        raise ConfigError(f"--days must be at least 1, got {days}")
+    now = time.time_ns() // 1_000_000
+    start = now - days * 86_400_000 - (WARMUP_BARS + 1) * parse_timeframe(timeframe)
+    return sync_instrument(
+        lake, config, instrument, source=source, start_ms=start, timeframes=(timeframe,),
+        factory=factory,
+    )  # fmt: skip

@@ -9,6 +9,7 @@ import pytest
 from barlake import ConfigError, Lake
 from barlake.analysis import analyze
 from barlake.cli.main import main
+from barlake.emulator import Emulator
 from barlake.indicators import rsi, sma
 
 
@@ -62,3 +63,30 @@ def test_analyze_command_prints_a_summary_and_exits_zero(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "rsi14" in shown and "macd_above_signal" in shown
     assert (tmp_path / "exports/ETHUSDT_1h_analysis.parquet").exists()
+
+
+def test_analyze_sync_fetches_the_window_and_warm_up_first(tmp_path, capsys):
+    with Emulator() as emu:
+        config = tmp_path / "instruments.csv"
+        config.write_text(
+            "instrument,backend,data_symbol,exchange,base_url\n"
+            f"BTCUSDT,ccxt,BTC/USDT,binance,{emu.base_url}\n"
+        )
+        args = ["analyze", "BTCUSDT", "--sync", "--config", str(config), "--days", "2"]
+        code = main([*args, "--lake", str(tmp_path / "lake")])
+        assert code == 0
+        shown = capsys.readouterr().out
+        assert "synced binance/BTCUSDT" in shown and "rsi14" in shown
+        frame = pd.read_parquet(tmp_path / "lake" / "exports" / "BTCUSDT_1h_analysis.parquet")
+        assert 47 <= len(frame) <= 48 and not frame["rsi14"].isna().any()
+        emu.reset()
+        assert main([*args, "--lake", str(tmp_path / "lake")]) == 0  # only the new tail
+        assert len(emu.binance.journal.entries("/api/v3/klines")) <= 1
+
+
+def test_analyze_sync_needs_a_row_for_the_instrument(tmp_path, capsys):
+    config = tmp_path / "instruments.csv"
+    config.write_text("instrument,backend,data_symbol,exchange\nETHUSDT,ccxt,ETH/USDT,binance\n")
+    args = ["analyze", "BTCUSDT", "--sync", "--config", str(config), "--lake", str(tmp_path)]
+    assert main(args) == 1
+    assert "has no row for BTCUSDT" in capsys.readouterr().err

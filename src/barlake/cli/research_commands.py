@@ -101,12 +101,20 @@ def analyze(
     source: Annotated[str | None, typer.Option(help="Source (needed if several hold it).")] = None,
     timeframe: Annotated[str, typer.Option(help="Bar size.")] = "1h",
     days: Annotated[int, typer.Option(help="Days of history to keep in the output.")] = 30,
+    sync: Annotated[bool, typer.Option("--sync", help="Sync this instrument first.")] = False,
+    config: Annotated[Path, typer.Option(help="Instruments file for --sync.")] = Path(
+        "instruments.csv"
+    ),
     lake: LakeOpt = None,
 ) -> None:
     """Full indicator set for one instrument: writes <instrument>_<tf>_analysis.parquet, prints a summary."""
     from barlake.analysis import analyze as run_analysis
+    from barlake.analysis import sync_for_analysis
     from barlake.lake import Lake
 
+    if sync:
+        synced = sync_for_analysis(Lake(lake), config, instrument, source, timeframe, days)
+        out.print(f"synced {synced.item.source}/{instrument}: {synced.bars} new 1m bars")
     result = run_analysis(Lake(lake), instrument, source=source, timeframe=timeframe, days=days)
     table = Table(f"{result.source}/{result.instrument} {result.timeframe}", "value")
     for name, value in result.summary.items():

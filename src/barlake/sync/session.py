@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from barlake.bars.derive import derive
-from barlake.errors import BarlakeError, ConfigError
+from barlake.errors import BarlakeError, ConfigError, SourceError
 from barlake.instruments import Instrument, filter_instruments, load_instruments
 from barlake.lake.store import Lake
 from barlake.sources.registry import FeedFactory
@@ -81,3 +81,38 @@ def derive_only(
             result.error = str(error)
         results.append(result)
     return results
+
+
+def sync_instrument(
+    lake: Lake,
+    config: Path,
+    instrument: str,
+    *,
+    source: str | None,
+    start_ms: int,
+    timeframes: tuple[str, ...],
+    factory: FeedFactory | None = None,
+) -> InstrumentResult:
+    """Bring one instrument of the file up to date from `start_ms` (for `analyze --sync`)."""
+    from barlake.sync.runner import SyncOptions, sync
+
+    rows = load_rows(config)
+    items = [
+        item
+        for item in rows.items
+        if item.instrument == instrument and (source is None or item.source == source)
+    ]
+    if len(items) != 1:
+        found = (
+            "no row" if not items else f"{len(items)} rows ({', '.join(i.source for i in items)})"
+        )
+        raise ConfigError(
+            f"{config} has {found} for {instrument}{' in ' + source if source else ''}; "
+            "name one row (add --source when several sources hold it)"
+        )
+    derived = tuple(tf for tf in timeframes if parse_timeframe(tf) > parse_timeframe(BASE))
+    options = SyncOptions(Window(start_ms, None), derived, factory=factory or FeedFactory())
+    [result] = sync(lake, items, options)
+    if not result.ok:
+        raise SourceError(f"sync failed: {result.error}")
+    return result
