@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from barlake.bars.schema import CORE_COLUMNS, CORE_SCHEMA
-from barlake.errors import BadResponseError, UnavailableError
+from barlake.errors import BadResponseError
 from barlake.sources.http import HttpClient
 from barlake.sources.retry import Attempts
 
@@ -69,7 +69,7 @@ class BinanceArchive:
             if digest is None:
                 raise ChecksumError(f"{url}: no CHECKSUM file next to it; not trusted")
             if _sha256_matches(body, digest):
-                return self.attempts.call(lambda b=body: parse_zip(b, url))
+                return parse_zip(body, url)
             if attempt == 1:
                 raise ChecksumError(f"{url}: sha256 differs from its CHECKSUM twice; not trusted")
         return None
@@ -96,7 +96,9 @@ def parse_zip(body: bytes, name: str = "zip") -> pa.Table:
                 raise BadResponseError(f"{name}: expected one CSV inside, found {members}")
             text = archive.read(members[0])
     except zipfile.BadZipFile as error:
-        raise UnavailableError(f"{name}: not a valid zip ({error}); downloaded again") from error
+        raise BadResponseError(
+            f"{name}: not a valid zip ({error}) although its checksum matched"
+        ) from error
     return parse_csv(text, name)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import ccxt
@@ -88,7 +89,7 @@ class CcxtFeed:
         self.ensure_markets()
         since = start
         while since < end:
-            raw = self.attempts.call(lambda s=since: self._page(s, end), self.budget)
+            raw = self.attempts.call(partial(self._page, since, end), self.budget)
             table = inside(bars_table(raw), since, min(end, _closed_before(self.clock())))
             full = len(raw) >= self.rules.page_limit
             if table.num_rows and (full or not self.rules.short_page_is_end):
