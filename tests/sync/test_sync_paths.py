@@ -115,3 +115,30 @@ def test_hyperliquid_syncs_its_retention_window_and_reports_older_ranges(emu, la
     first = int(got.column("timestamp_ms")[0].as_py())
     assert_equal_bars(got, emu.hyperliquid_bars("BTC", first, now - now % 60_000))
     assert not [e for e in emu.hyperliquid.journal.entries() if e.status != 200]
+
+
+def test_short_pages_are_not_taken_for_the_end_on_venues_that_cap_pages_silently(emu, lake):
+    """Generic venues (OKX caps at 300, Bybit at 200…) may answer fewer bars than asked; the
+    loop keeps going until an empty page instead of recording a false known-empty range."""
+    from dataclasses import replace
+
+    from barlake.sources.budget import Budget
+    from barlake.sources.ccxt_rest import CcxtFeed
+    from barlake.sources.exchanges import open_exchange
+    from barlake.sources.retry import Attempts, RetryPolicy
+    from barlake.sources.venues import BINANCE_SPOT
+
+    item = spot(emu, archive=False)
+    rules = replace(BINANCE_SPOT, page_limit=1500, short_page_is_end=False)  # the venue sends 1000
+    exchange = open_exchange("binance", base_url=emu.base_url)
+    feed = CcxtFeed(exchange, item, rules, Budget(6000), Attempts(RetryPolicy(), "BTCUSDT"))
+    start, end = utc_ms("2025-01-01"), utc_ms("2025-01-03")
+    pages = list(feed.fetch(start, end))
+    assert [p.bars.num_rows for p in pages] == [1000, 1000, 880]  # short pages: keep going
+    assert iv.normalize(p.answered for p in pages) == [(start, end)]
+    eth = CcxtFeed(
+        exchange, spot(emu, "ETH/USDT"), rules, Budget(6000), Attempts(RetryPolicy(), "E")
+    )
+    before = (utc_ms("2024-03-15"), utc_ms("2024-03-15T08:00"))  # before ETHUSDT's listing
+    [empty] = list(eth.fetch(*before))
+    assert empty.bars.num_rows == 0 and empty.answered == before  # an empty page ends it

@@ -91,13 +91,14 @@ class CcxtFeed:
         while since < end:
             raw = self.attempts.call(partial(self._page, since, end), self.budget)
             table = inside(bars_table(raw), since, min(end, _closed_before(self.clock())))
+            if raw and not table.num_rows and max(row[0] for row in raw) < since:
+                # the venue ignored `since` and sent older bars again: stop, never spin
+                raise BadResponseError(f"{self._where()}: a page at {since} made no progress")
             full = len(raw) >= self.rules.page_limit
             if table.num_rows and (full or not self.rules.short_page_is_end):
                 stop = int(table.column(0)[-1].as_py()) + MINUTE_MS
             else:
                 stop = end
-            if stop <= since:
-                raise BadResponseError(f"{self._where()}: a page at {since} made no progress")
             yield Page(table, (since, stop), "rest")
             since = stop
 
