@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
+
+import pyarrow as pa
 
 from barlake.errors import BadResponseError
 from barlake.sources.base import Page, inside
@@ -19,7 +22,8 @@ from barlake.sources.binance_archive import BinanceArchive
 from barlake.sources.ccxt_rest import CcxtFeed
 
 DAY_MS = 86_400_000
-MONTHLY_GRACE_MS = 8 * DAY_MS  # after this, a missing monthly zip means "no file", not "not yet"
+MONTHLY_GRACE_MS = 8 * DAY_MS
+AHEAD = 2  # archive files loading in the background while one is merged  # after this, a missing monthly zip means "no file", not "not yet"
 log = logging.getLogger(__name__)
 
 
@@ -39,41 +43,49 @@ class BinanceFeed:
         return None
 
     def fetch(self, start: int, end: int) -> Iterator[Page]:
+        """Archive files are downloaded and parsed a few pieces ahead on helper threads (unzip
+        and CSV parsing release the GIL), so the next month loads while this one is merged."""
         self.rest.ensure_markets()
         now = self.rest.clock()
-        for kind, lo, hi in split(start, end, now - now % DAY_MS):
-            if kind == "rest":
-                yield from self.rest.fetch(lo, hi)
-            elif kind == "month":
-                yield from self._month(lo, hi, now)
-            else:
-                yield from self._day(lo, hi)
+        pieces = split(start, end, now - now % DAY_MS)
+        with ThreadPoolExecutor(AHEAD, thread_name_prefix="archive") as pool:
+            ahead: dict[int, Future[pa.Table | None]] = {}
+            for index, (kind, lo, hi) in enumerate(pieces):
+                for later in range(index, index + AHEAD + 1):
+                    if later < len(pieces) and later not in ahead and pieces[later][0] != "rest":
+                        ahead[later] = pool.submit(self._load, *pieces[later])
+                if kind == "rest":
+                    yield from self.rest.fetch(lo, hi)
+                    continue
+                table = ahead.pop(index).result()
+                if table is not None:
+                    yield Page(inside(table, lo, hi), (lo, hi), f"archive-{kind}")
+                else:
+                    yield from self._fallback(kind, lo, hi, now)
 
-    def _month(self, lo: int, hi: int, now: int) -> Iterator[Page]:
+    def _load(self, kind: str, lo: int, hi: int) -> pa.Table | None:
+        """The month's or day's file, or None when it is missing or refused."""
         moment = _utc(lo)
         try:
-            table = self.archive.month(moment.year, moment.month)
+            if kind == "month":
+                return self.archive.month(moment.year, moment.month)
+            return self.archive.day(moment.date())
         except BadResponseError as error:
-            log.warning("%s; taking its days instead", error)
-            table = None
-        if table is not None:
-            yield Page(inside(table, lo, hi), (lo, hi), "archive-month")
-        elif hi + MONTHLY_GRACE_MS > now:
-            for day in range(lo, hi, DAY_MS):
-                yield from self._day(day, day + DAY_MS)
-        else:
-            yield from self.rest.fetch(lo, hi)
+            log.warning("%s; falling back", error)
+            return None
 
-    def _day(self, lo: int, hi: int) -> Iterator[Page]:
-        try:
-            table = self.archive.day(_utc(lo).date())
-        except BadResponseError as error:
-            log.warning("%s; taking the day from REST", error)
-            table = None
-        if table is None:
-            yield from self.rest.fetch(lo, hi)
+    def _fallback(self, kind: str, lo: int, hi: int, now: int) -> Iterator[Page]:
+        """A missing month: its daily files while the monthly one may still be due, else REST.
+        A missing day: REST (daily files appear the day after)."""
+        if kind == "month" and hi + MONTHLY_GRACE_MS > now:
+            for day in range(lo, hi, DAY_MS):
+                table = self._load("day", day, day + DAY_MS)
+                if table is None:
+                    yield from self.rest.fetch(day, day + DAY_MS)
+                else:
+                    yield Page(inside(table, day, day + DAY_MS), (day, day + DAY_MS), "archive-day")
         else:
-            yield Page(inside(table, lo, hi), (lo, hi), "archive-day")
+            yield from self.rest.fetch(lo, hi)
 
 
 def split(start: int, end: int, today: int) -> list[tuple[str, int, int]]:

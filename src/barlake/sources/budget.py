@@ -3,7 +3,7 @@
 Venues limit per IP (Binance: 6000 weight per minute for spot, read from
 `exchangeInfo.rateLimits`), while ccxt throttles per instance and ignores both the
 `X-MBX-USED-WEIGHT-*` header and `Retry-After`. So the sync keeps one sliding-window
-budget per host: a request waits until its weight fits under `headroom` of the limit,
+budget per host: a request waits until its weight fits under 95 % of the limit,
 the server's own count (the header) raises ours when someone else shares the IP, and a
 429/418 pauses every worker until its Retry-After has passed.
 """
@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-HEADROOM = 0.9
+HEADROOM = 0.95
 
 
 class Budget:
@@ -87,7 +87,7 @@ class Budget:
     def _span(self) -> float:
         """The window plus a margin: the venue stamps a request when it arrives, a little
         after we spend it here, so our copy must forget it a little later than the venue."""
-        return self.window_s + min(1.0, 0.1 * self.window_s)
+        return self.window_s + min(1.0, max(0.05, 0.02 * self.window_s))
 
     def _expire(self, now: float) -> float:
         while self._spent and self._spent[0][0] <= now - self._span:
