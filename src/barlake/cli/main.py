@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "barlake.cli.emulate_command",
     "barlake.cli.sync_command",
     "barlake.cli.market_commands",
+    "barlake.cli.backtest_commands",
 )
 
 app = typer.Typer(

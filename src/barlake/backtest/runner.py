@@ -1,0 +1,99 @@
+"""One backtest of a lake series by strategy name (or a rules file): what `barlake backtest` runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from barlake.backtest.api import from_signals
+from barlake.backtest.result import Result
+from barlake.errors import ConfigError, DataError
+from barlake.lake import Lake
+from barlake.strategies import Signals, get_strategy, load_rules
+
+RULES = "rules"
+
+
+@dataclass
+class BacktestRun:
+    """The result plus what produced it, for printing and for the report's title."""
+
+    result: Result
+    strategy: str
+    params: dict[str, Any] = field(default_factory=dict)
+    report: Path | None = None
+
+    @property
+    def title(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.strategy}({shown})" if shown else self.strategy
+
+
+def parse_params(items: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Any]:
+    """`["fast=10", "slow=50"]` → {"fast": "10", "slow": "50"} (converted by the strategy)."""
+    if items is None:
+        return {}
+    if isinstance(items, Mapping):
+        return dict(items)
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = str(item).partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--param takes NAME=VALUE, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _signals(bars, strategy: str, params, rules) -> tuple[Signals, str, dict[str, Any], str | None]:
+    """(signals, name, parameter values, direction the rules ask for) of a strategy or rules."""
+    if (strategy == RULES) != (rules is not None):
+        raise ConfigError("use `barlake backtest rules --rules FILE.yaml` for a rules file")
+    if rules is not None:
+        rule = load_rules(rules)
+        return rule.signals(bars), rule.name, {}, rule.direction
+    chosen = get_strategy(strategy)
+    values = chosen.resolve(parse_params(params))
+    return chosen.func(bars, **values), chosen.name, values, None
+
+
+def run_backtest(
+    lake: Lake | Path | str | None,
+    strategy: str,
+    *,
+    source: str,
+    instrument: str,
+    timeframe: str = "1h",
+    start: object = None,
+    end: object = None,
+    params: Iterable[str] | Mapping[str, Any] | None = None,
+    rules: Path | str | None = None,
+    report: Path | str | None = None,
+    **options: Any,
+) -> BacktestRun:
+    """Read the bars, make the signals (built-in strategy or `rules` + a rules file), backtest,
+    and write the HTML report if asked. `options` go to `from_signals`."""
+    store = lake if isinstance(lake, Lake) else Lake(lake)
+    bars = store.read(source, instrument, timeframe, start, end)
+    if bars.empty:
+        raise DataError(
+            f"no {timeframe} bars for {source}/{instrument} in that range (see `barlake ls`)"
+        )
+    signals, name, values, direction = _signals(bars, strategy, params, rules)
+    if direction is not None:
+        options.setdefault("direction", direction)
+    entries, exits, short_entries, short_exits = signals
+    result = from_signals(
+        bars,
+        entries,
+        exits,
+        short_entries=short_entries,
+        short_exits=short_exits,
+        timeframe=timeframe,
+        **options,
+    )
+    run = BacktestRun(result, name, values)
+    if report is not None:
+        run.report = result.report(report, title=f"{source}/{instrument} {timeframe} · {run.title}")
+    return run
