@@ -2,8 +2,9 @@
 
 1. import the bundled 3-day BTCUSDT sample (source `sample`) and derive 5m/1h/4h;
 2. start the loopback emulator in-process, write an instruments file pointing at it and
-   sync a few days of 1m for Binance spot (bulk archive + REST), Binance USD-M and a
-   Hyperliquid perp, deriving 5m/1h/4h — the same code path as a real `barlake sync`.
+   sync a few days of 1m for Binance spot (bulk archive + REST), Binance USD-M, a
+   Hyperliquid perp and two Dukascopy CFDs (EURUSD, US500), deriving 5m/1h/4h — the same
+   code path as a real `barlake sync`.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def run_demo(
 
 
 def demo_instruments(emu: Emulator, start_ms: int) -> list[Instrument]:
-    """Binance spot (archive + REST), Binance USD-M and a Hyperliquid perp, all on the emulator."""
+    """Binance spot (archive + REST), Binance USD-M, a Hyperliquid perp and Dukascopy EURUSD
+    (JSON API) and US500 (bi5 datafeed, mid prices), all on the emulator."""
     start = start_ms - start_ms % DAY_MS
     binance = {"base_url": emu.base_url, "archive_url": emu.archive_url, "start_ms": start}
     return [
@@ -77,5 +79,10 @@ def demo_instruments(emu: Emulator, start_ms: int) -> list[Instrument]:
         Instrument(
             "BTC", "ccxt", "BTC/USDC:USDC", "hyperliquid", market="swap",
             base_url=emu.hyperliquid_url, start_ms=start,
+        ),
+        Instrument("EURUSD", "dukascopy", "EURUSD", base_url=emu.dukascopy_url, start_ms=start),
+        Instrument(
+            "US500.cash", "dukascopy", "USA500IDXUSD", side="mid", transport="bi5",
+            base_url=emu.dukascopy_url, start_ms=start,
         ),
     ]  # fmt: skip

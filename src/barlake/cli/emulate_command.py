@@ -1,4 +1,5 @@
-"""`barlake emulate`: serve the loopback Binance / archive / Hyperliquid emulator until Ctrl+C."""
+"""`barlake emulate`: serve the loopback Binance / archive / Hyperliquid / Dukascopy emulator
+until Ctrl+C."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ out = console()
 PortOpt = Annotated[
     int,
     typer.Option(
-        "--port", help="Binance REST port; archive on N+1, Hyperliquid on N+2 (0: free ports)."
+        "--port",
+        help="Binance REST port; archive on N+1, Hyperliquid on N+2, Dukascopy on N+3 (0: free).",
     ),
 ]
 SymbolsOpt = Annotated[
@@ -42,7 +44,7 @@ def register(app: typer.Typer) -> None:
 
 
 def emulate(port: PortOpt = 0, symbols: SymbolsOpt = None, faults: FaultsOpt = None) -> None:
-    """Serve synthetic Binance REST, the Binance archive and Hyperliquid on 127.0.0.1."""
+    """Serve synthetic Binance REST, the Binance archive, Hyperliquid and Dukascopy on 127.0.0.1."""
     from barlake.emulator import Emulator
 
     names = [s for item in symbols or [] for s in item.split(",") if s.strip()] or None
@@ -68,5 +70,10 @@ def _announce(emu: Emulator) -> None:
     out.print(f"hyperliquid  {emu.hyperliquid_url}   (POST /info)", highlight=False)
     out.print(
         f"symbols      {' '.join(emu.books.spot.symbols())}   — Ctrl+C stops", highlight=False
+    )
+    out.print(
+        f"dukascopy    {emu.dukascopy_url}   (/datafeed/... bi5, /v1/... JSON: "
+        f"{' '.join(emu.dukascopy_book.markets)})",
+        highlight=False,
     )
     sys.stdout.flush()

@@ -50,6 +50,9 @@ def sync(
     ] = 5,
     timeout: Annotated[float, typer.Option(help="HTTP timeout per request, s.")] = 10.0,
     no_archive: Annotated[bool, typer.Option("--no-archive", help="Binance: REST only.")] = False,
+    keep_flats: Annotated[
+        bool, typer.Option("--keep-flats", help="Dukascopy: keep flat zero-volume candles.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or tables.")] = False,
     log_json: Annotated[
         bool, typer.Option("--log-json", help="Logs as JSON lines on stderr.")
@@ -62,7 +65,7 @@ def sync(
     request = Request(
         config, start, end, only, filter_, tuple(derive or ("5m", "1h", "4h")), sleep_ms,
         sleep_between, {"ccxt": ccxt_workers, "dukascopy": duk_workers}, fail_streak, timeout,
-        not no_archive, lake,
+        not no_archive, lake, keep_flats,
     )  # fmt: skip
     code = run(request, plan=plan, only_derive=derive_only, flags=Flags(quiet, log_json))
     raise typer.Exit(code)

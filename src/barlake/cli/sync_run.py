@@ -39,6 +39,7 @@ class Request:
     timeout: float
     archive: bool
     lake: Path | None
+    keep_flats: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -57,6 +58,8 @@ def run(request: Request, *, plan: bool, only_derive: bool, flags: Any) -> int:
         RetryPolicy(fail_streak=request.fail_streak, pace_s=request.sleep_ms / 1000),
         timeout_s=request.timeout,
         use_archive=request.archive,
+        duk_workers=request.workers.get("dukascopy", 2),
+        duk_keep_flats=request.keep_flats,
     )
     if plan:
         out.print(plan_table(plan_all(lake, rows.items, window, factory)))

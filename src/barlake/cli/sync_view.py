@@ -124,6 +124,8 @@ def summary_table(results: list[InstrumentResult]) -> Table:
         status = "[green]ok[/green]" if r.ok else f"[red]failed[/red]: {r.error}"
         if r.ok and r.beyond_retention:
             status += " (older bars beyond venue retention)"
+        if r.ok and r.still_missing:
+            status += f" ({r.still_missing:,} minutes still missing; the next sync asks again)"
         via = ", ".join(f"{k} {v:,}" for k, v in sorted(r.via.items())) or "-"
         table.add_row(
             r.item.instrument, r.item.source, status, f"{r.bars:,}", via,

@@ -11,9 +11,13 @@ Each rule fires on matching requests (path prefix), every `every`-th one, `times
 | `truncate` | a 200 whose body is cut in half (valid HTTP, broken JSON/zip) |
 | `drop` | close the connection without any answer |
 | `checksum` | archive only: the `.CHECKSUM` names a wrong digest |
+| `hang` | `slow` for `seconds` (default 600): no byte until the client times out (dukascopy-node#254) |
+| `empty` | dukascopy only: the "no data" answer for a file that has data (a flaky empty) |
+| `badlength` | dukascopy only: records not a multiple of the record size (JSON: unequal arrays) |
 
 Spec strings (CLI `--faults`, `Emulator(faults=...)`): `[venue:]kind[=value][xN][/M][@path]`,
 e.g. `500x3`, `binance:429=2`, `hyperliquid:slow=15/10`, `archive:checksum`,
+`dukascopy:503x3`, `dukascopy:hang=30`, `dukascopy:empty@/datafeed/EURUSD/2024/00/15`,
 `binance:budget=1200` (a per-minute weight budget instead of a fault).
 """
 
@@ -25,8 +29,11 @@ from dataclasses import dataclass, field
 
 KINDS = frozenset(
     {"429", "403", "500", "502", "503", "504", "slow", "truncate", "drop", "checksum"}
+    | {"hang", "empty", "badlength"}
 )
-VENUES = ("binance", "archive", "hyperliquid")
+HANDLER_KINDS = frozenset({"empty", "badlength"})  # applied by the server's own handler
+HANG_SECONDS = 600.0
+VENUES = ("binance", "archive", "hyperliquid", "dukascopy")
 _SPEC = re.compile(
     r"^(?:(?P<venue>[a-z]+):)?(?P<kind>[0-9]{3}|[a-z]+)(?:=(?P<value>[0-9.]+))?"
     r"(?:x(?P<times>[0-9]+|\*))?(?:/(?P<every>[0-9]+))?(?:@(?P<path>/\S*))?$"
@@ -73,16 +80,20 @@ class Faults:
             raise ValueError(f"unknown fault {kind!r}: use one of {', '.join(sorted(KINDS))}")
         if kind == "checksum":
             self.wrong_checksum = True
+        if kind == "hang":
+            kind, seconds = "slow", seconds or HANG_SECONDS
         rule = Fault(kind, times, max(every, 1), path, seconds, retry_after)
         with self._lock:
             self.rules.append(rule)
         return rule
 
-    def take(self, path: str) -> Fault | None:
-        """The rule that fires for this request, if any (consumes one of its `times`)."""
+    def take(self, path: str, *, handler: bool = False) -> Fault | None:
+        """The rule that fires for this request, if any (consumes one of its `times`);
+        `handler=True` looks only at the kinds a server's handler applies (HANDLER_KINDS)."""
         with self._lock:
             for rule in self.rules:
-                if rule.kind == "checksum" or not rule.matches(path):
+                mine = (rule.kind in HANDLER_KINDS) == handler
+                if rule.kind == "checksum" or not mine or not rule.matches(path):
                     continue
                 rule.seen += 1
                 if rule.seen % rule.every == 0:
@@ -114,7 +125,7 @@ class Setting:
             times=self.times,
             every=self.every,
             path=self.path,
-            seconds=value if self.kind == "slow" and value is not None else 0.0,
+            seconds=value if self.kind in ("slow", "hang") and value is not None else 0.0,
             retry_after=int(value) if self.kind == "429" and value is not None else 1,
         )
 

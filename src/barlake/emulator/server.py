@@ -1,12 +1,14 @@
-"""The emulator: three loopback servers (Binance REST, Binance archive, Hyperliquid) on one
-background event loop, started and stopped from synchronous code.
+"""The emulator: four loopback servers (Binance REST, Binance archive, Hyperliquid, Dukascopy)
+on one background event loop, started and stopped from synchronous code.
 
     with Emulator(faults="binance:500x2") as emu:
         emu.base_url                       # http://127.0.0.1:P   (/api/v3, /fapi/v1)
         emu.archive_url                    # http://127.0.0.1:Q   (/data/spot/...)
         emu.hyperliquid_url                # http://127.0.0.1:R   (POST /info)
+        emu.dukascopy_url                  # http://127.0.0.1:S   (/datafeed/..., /v1/...)
         emu.binance.faults.add("429", retry_after=2)
         emu.bars("BTCUSDT", start_ms, end_ms)   # closed 1m ground truth, lake shape
+        emu.dukascopy_bars("EURUSD", start_ms, end_ms, side="mid")
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from types import TracebackType
 import pyarrow as pa
 from aiohttp import web
 
-from barlake.emulator import binance_archive, binance_rest, hyperliquid, universe
+from barlake.emulator import binance_archive, binance_rest, dukascopy, hyperliquid, universe
 from barlake.emulator.binance_archive import ArchiveRules
 from barlake.emulator.binance_wire import Books
+from barlake.emulator.dukascopy import DukascopyRules
+from barlake.emulator.dukascopy_market import FxBook
 from barlake.emulator.faults import parse
 from barlake.emulator.limits import WeightLimiter
 from barlake.emulator.market import MarketBook, wall_clock_ms
@@ -31,11 +35,13 @@ HOST = "127.0.0.1"
 
 
 class Emulator:
-    """Loopback Binance + archive + Hyperliquid servers over one deterministic synthetic truth.
+    """Loopback Binance + archive + Hyperliquid + Dukascopy servers over one deterministic
+    synthetic truth.
 
-    `port=0` picks free ports; `port=N` serves Binance on N, the archive on N+1 and
-    Hyperliquid on N+2. Budgets are request weight per `weight_window_s` (60 s as on the real
-    venues; tests shorten it) and None means unlimited.
+    `port=0` picks free ports; `port=N` serves Binance on N, the archive on N+1,
+    Hyperliquid on N+2 and Dukascopy (bi5 datafeed and JSON API) on N+3. Budgets are
+    request weight per `weight_window_s` (60 s as on the real venues; tests shorten it) and
+    None means unlimited.
     """
 
     def __init__(
@@ -70,9 +76,12 @@ class Emulator:
             limiters={"/info": WeightLimiter(hyperliquid_budget, ban_seconds, weight_window_s)},
         )
         self.archive_rules = ArchiveRules(first_monday)
+        self.dukascopy_book = FxBook(clock=clock)
+        self.dukascopy = Venue("dukascopy", clock)
+        self.dukascopy_rules = DukascopyRules()
         self.clock = clock
         self.configure(faults)
-        self._ports = (port, port + 1, port + 2) if port else (0, 0, 0)
+        self._ports = (port, port + 1, port + 2, port + 3) if port else (0, 0, 0, 0)
         self._urls: list[str] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -82,9 +91,12 @@ class Emulator:
     # -- knobs and truth -------------------------------------------------------------------
 
     def venue(self, name: str) -> Venue:
-        return {"binance": self.binance, "archive": self.archive, "hyperliquid": self.hyperliquid}[
-            name
-        ]
+        return {
+            "binance": self.binance,
+            "archive": self.archive,
+            "hyperliquid": self.hyperliquid,
+            "dukascopy": self.dukascopy,
+        }[name]
 
     def configure(self, faults: str | list[str] | None) -> None:
         """Apply a fault spec (see `barlake.emulator.faults`), e.g. `"500x3,archive:checksum"`."""
@@ -98,7 +110,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Clear faults, bans, weight and request logs on every server."""
-        for venue in (self.binance, self.archive, self.hyperliquid):
+        for venue in (self.binance, self.archive, self.hyperliquid, self.dukascopy):
             venue.reset()
 
     def bars(self, symbol: str, start_ms: int, end_ms: int) -> pa.Table:
@@ -110,6 +122,11 @@ class Emulator:
 
     def hyperliquid_bars(self, coin: str, start_ms: int, end_ms: int) -> pa.Table:
         return self.hyperliquid_book.bars(coin, start_ms, end_ms)
+
+    def dukascopy_bars(self, code: str, start_ms: int, end_ms: int, side: str = "bid") -> pa.Table:
+        """Dukascopy ground truth: closed 1m bars of minutes with quotes (no flats), `side`
+        bid, ask or mid, prices scaled, volumes in millions."""
+        return self.dukascopy_book.bars(code, start_ms, end_ms, side)
 
     # -- addresses -------------------------------------------------------------------------
 
@@ -125,6 +142,11 @@ class Emulator:
     @property
     def hyperliquid_url(self) -> str:
         return self._url(2)
+
+    @property
+    def dukascopy_url(self) -> str:
+        """Dukascopy root: `/datafeed/...` (bi5) and `/v1/...` (JSON API) live under it."""
+        return self._url(3)
 
     def _url(self, index: int) -> str:
         if not self._urls:
@@ -162,6 +184,7 @@ class Emulator:
             binance_rest.build(self.books, self.binance),
             binance_archive.build(self.books, self.archive, self.archive_rules),
             hyperliquid.build(self.hyperliquid_book, self.hyperliquid),
+            dukascopy.build(self.dukascopy_book, self.dukascopy, self.dukascopy_rules),
         ]
 
     def _serve(self) -> None:

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from barlake.dates import to_ms
 from barlake.errors import ConfigError
 from barlake.lake.layout import check_name
+from barlake.sources.dukascopy_table import lookup as dukascopy_lookup
+from barlake.sources.dukascopy_table import unknown_scale
 
 REQUIRED = ("instrument", "backend", "data_symbol")
 COLUMNS = (
@@ -255,7 +257,12 @@ def _cross_checks(backend: str, values: dict[str, object], bad: set[str]) -> Pro
         values["data_symbol"] = (_ccxt_symbol if backend == "ccxt" else _duka_symbol)(symbol)
     except BadCell as exc:
         return [("data_symbol", str(exc))]
-    if backend != "ccxt" or "market" in bad:
+    if backend == "dukascopy":
+        known = dukascopy_lookup(str(values["data_symbol"]))
+        if known or "price_scale" in values or "price_scale" in bad:
+            return []
+        return [("price_scale", f"empty; {unknown_scale(str(values['data_symbol']))}")]
+    if "market" in bad:
         return []
     market, price = values.get("market", "spot"), values.get("price", "last")
     if market == "spot" and ":" in symbol:

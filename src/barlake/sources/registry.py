@@ -3,6 +3,8 @@
 ccxt rows get a CcxtFeed on the row's exchange (its `base_url` if set); Binance spot and
 USD-M rows asking for last-price bars add the bulk archive in front, unless the row points
 REST at a mirror (`base_url`) without saying where that mirror's archive is (`archive_url`).
+Dukascopy rows get a DukascopyFeed on their transport; every Dukascopy request of the run
+passes one gate of `duk_workers` slots.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from barlake.sources.binance import BinanceFeed
 from barlake.sources.binance_archive import BinanceArchive
 from barlake.sources.budget import Budgets
 from barlake.sources.ccxt_rest import CcxtFeed, retention_start, wall_clock_ms
+from barlake.sources.dukascopy import Settings, open_feed, point_factor
 from barlake.sources.exchanges import open_exchange
 from barlake.sources.http import HttpClient
 from barlake.sources.retry import Attempts, RetryPolicy
@@ -37,10 +40,20 @@ class FeedFactory:
     use_archive: bool = True
     budgets: Budgets = field(default_factory=Budgets)
     clock: Callable[[], int] = wall_clock_ms  # tests run the sync and the emulator on one clock
+    duk_workers: int = 2  # Dukascopy requests in flight for the whole run (--duk-workers)
+    duk_keep_flats: bool = False  # keep the flat zero-volume candles of closed periods
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _duk_gate: threading.BoundedSemaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._duk_gate = threading.BoundedSemaphore(max(1, self.duk_workers))
 
     def feed(self, item: Instrument) -> Feed:
         """A fresh feed (its own failure streak) for one instrument on this thread."""
+        if item.backend == "dukascopy":
+            settings = Settings(max(1, self.duk_workers), self.duk_keep_flats)
+            attempts = Attempts(self.policy, item.instrument)
+            return open_feed(item, attempts, self.timeout_s, self.clock, self._duk_gate, settings)
         if item.backend != "ccxt" or not item.exchange:
             raise ConfigError(
                 f"{item.instrument}: the {item.backend} source is not available in this version"
@@ -65,6 +78,9 @@ class FeedFactory:
 
     def earliest(self, item: Instrument, now_ms: int) -> int | None:
         """The venue's retention start for this row, from its rules alone (no request)."""
+        if item.backend == "dukascopy":
+            point_factor(item)  # the plan shows a row the sync would refuse
+            return None
         if item.backend != "ccxt" or not item.exchange:
             return None
         return retention_start(rules_for(self._exchange(item), item.market), now_ms)

@@ -19,6 +19,7 @@ class InstrumentResult:
     via: dict[str, int] = field(default_factory=dict)  # bars per path: rest / archive-month / …
     derived: dict[str, int] = field(default_factory=dict)
     beyond_retention: iv.Intervals = field(default_factory=list)
+    still_missing: int = 0  # minutes the venue did not answer (e.g. empty trading hours)
     error: str | None = None
 
     @property
@@ -38,5 +39,6 @@ class InstrumentResult:
             "via": self.via,
             "derived": self.derived,
             "beyond_retention_bars": iv.total(self.beyond_retention) // 60_000,
+            "still_missing_bars": self.still_missing,
             "error": self.error,
         }

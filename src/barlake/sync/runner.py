@@ -87,6 +87,9 @@ def _one(
         for lo, hi in plan.missing:
             _fetch_range(lake, plan, feed, (lo, hi), result, options.stop, progress)
         result.requests = getattr(feed, "requests", 0)
+        if plan.missing:
+            lo, hi = plan.missing[0][0], plan.missing[-1][1]
+            result.still_missing = iv.total(lake.missing(plan.key, lo, hi)) // 60_000
         result.derived = _derive(lake, item, options.derive)
     except BarlakeError as error:
         result.error = str(error)
