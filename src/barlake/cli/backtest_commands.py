@@ -23,13 +23,13 @@ def register(app: typer.Typer) -> None:
 
 def backtest(
     strategy: Annotated[
-        str,
+        str | None,
         typer.Argument(
             help="ma_cross, rsi_reversion, bollinger_breakout, stochastic, range_breakout, or rules."
         ),
-    ],
-    source: Annotated[str, typer.Option(help="Source in the lake.")],
-    instrument: Annotated[str, typer.Option(help="Instrument in the lake.")],
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Source in the lake.")] = None,
+    instrument: Annotated[str | None, typer.Option(help="Instrument in the lake.")] = None,
     timeframe: Annotated[str, typer.Option(help="Bar size.")] = "1h",
     start: StartOpt = None,
     end: EndOpt = None,
@@ -53,10 +53,22 @@ def backtest(
         Path | None, typer.Option(help="Write a self-contained HTML report here.")
     ] = None,
     trades: Annotated[int, typer.Option(help="Last trades to print.", min=0)] = 10,
+    manifest: Annotated[
+        Path | None, typer.Option(help="Replay an optimizer champion manifest (JSON).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON only.")] = False,
     lake: LakeOpt = None,
 ) -> None:
-    """Backtest a strategy on one series: prints the stats and the last trades."""
+    """Backtest a strategy on one series (or replay a manifest): prints stats and last trades."""
     from barlake.backtest.runner import run_backtest
+    from barlake.errors import ConfigError
+    from barlake.optimize.manifest import replay_manifest, stats_json
+
+    if manifest is not None:
+        typer.echo(stats_json(replay_manifest(manifest, lake=lake)))
+        return
+    if strategy is None or source is None or instrument is None:
+        raise ConfigError("give STRATEGY --source --instrument, or --manifest FILE")
 
     options = {
         "fees_bps": fees_bps,
@@ -82,6 +94,9 @@ def backtest(
         report=report,
         **options,
     )
+    if as_json:
+        typer.echo(stats_json(run.result.stats))
+        return
     _print_run(run, trades)
 
 

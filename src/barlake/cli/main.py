@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "barlake.cli.sync_command",
     "barlake.cli.market_commands",
     "barlake.cli.backtest_commands",
+    "barlake.cli.optimize_commands",
 )
 
 app = typer.Typer(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,12 +44,14 @@ class RetryPolicy:
 
 @dataclass
 class Attempts:
-    """Counts one instrument's failure streak across all of its requests."""
+    """Counts one instrument's failure streak across all of its requests (thread-safe: a
+    feed may fetch several files at once)."""
 
     policy: RetryPolicy
     name: str
     streak: int = 0
     retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def call(self, request: Callable[[], T], budget: Budget | None = None) -> T:
         while True:
@@ -57,18 +60,22 @@ class Attempts:
             try:
                 result = request()
             except (RateLimitedError, UnavailableError) as error:
-                self.streak += 1
-                if self.streak >= self.policy.fail_streak:
+                with self._lock:
+                    self.streak += 1
+                    streak = self.streak
+                    self.retries += 1
+                if streak >= self.policy.fail_streak:
+                    limit = self.policy.fail_streak
                     raise GaveUpError(
-                        f"{self.name}: gave up after {self.streak} failures in a row; last: {error}"
+                        f"{self.name}: gave up after {limit} failures in a row; last: {error}"
                     ) from error
-                self.retries += 1
-                self._wait(error, budget)
+                self._wait(error, budget, streak)
                 continue
-            self.streak = 0
+            with self._lock:
+                self.streak = 0
             return result
 
-    def _wait(self, error: SourceError, budget: Budget | None) -> None:
+    def _wait(self, error: SourceError, budget: Budget | None, streak: int) -> None:
         if isinstance(error, RateLimitedError):
             seconds = error.retry_after if error.retry_after is not None else self.policy.backoff(1)
             log.warning(
@@ -79,6 +86,6 @@ class Attempts:
                 return
             self.policy.sleep(seconds)
             return
-        seconds = self.policy.backoff(self.streak)
+        seconds = self.policy.backoff(streak)
         log.info("%s: %s; retry in %.2f s", self.name, error, seconds)
         self.policy.sleep(seconds)

@@ -1,0 +1,138 @@
+"""Who works on what: an atomic claim per (study, slot or generation, session, attempt).
+
+Workers claim a trial slot before running it, so two workers never run the same slot, and a
+generation before sampling it, so it is sampled once. A claim is atomic: a line appended under
+`flock` to a ledger in the run folder with the default journal storage (after checking nobody
+holds it), a row in `barlake_claims` next to Optuna's tables with a database storage (workers
+on several machines share it). A claim older than the
+run's `claim_timeout` with nothing recorded belongs to a dead worker and is taken over with the
+next attempt number. Claims are per session, so `resume` starts from a clean slate.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from barlake.optimize.journal import read_from
+
+
+class Claims(Protocol):
+    def take(self, study: str, key: str, session: str, worker: str, attempt: int = 0) -> bool:
+        """True if this worker now holds the claim, False if someone else does."""
+        ...
+
+    def latest(self, study: str, key: str, session: str) -> tuple[int, float] | None:
+        """(highest attempt, its age in seconds) of a claim, or None if unclaimed."""
+        ...
+
+
+class FileClaims:
+    """Claims as lines of one append-only ledger, `claims.log` in the run folder, appended
+    under `flock` after reading what others appended: one locked append per claim, since
+    creating a file per claim costs more than a whole backtest on some file systems."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._offset = 0
+        self._known: dict[tuple[str, str, str], tuple[int, float]] = {}
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        return self._fd
+
+    def _sync(self, fd: int) -> None:
+        """Fold the complete lines appended since the last look into `_known`."""
+        data = read_from(fd, self._offset)
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].splitlines():
+            study, key, session, attempt, _worker, at = json.loads(line)
+            known = self._known.get((study, key, session))
+            if known is None or attempt > known[0]:
+                self._known[(study, key, session)] = (attempt, at)
+        self._offset += end
+
+    def take(self, study: str, key: str, session: str, worker: str, attempt: int = 0) -> bool:
+        fd = self._open()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            self._sync(fd)
+            known = self._known.get((study, key, session))
+            if known is not None and known[0] >= attempt:
+                return False
+            os.write(
+                fd,
+                (json.dumps([study, key, session, attempt, worker, time.time()]) + "\n").encode(),
+            )
+            return True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def latest(self, study: str, key: str, session: str) -> tuple[int, float] | None:
+        self._sync(self._open())
+        known = self._known.get((study, key, session))
+        return None if known is None else (known[0], time.time() - known[1])
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)  # type: ignore[arg-type]
+
+
+_METADATA = sa.MetaData()
+CLAIMS_TABLE = sa.Table(
+    "barlake_claims",
+    _METADATA,
+    sa.Column("study", sa.String(512), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("session", sa.String(64), primary_key=True),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("worker", sa.String(256), nullable=False),
+    sa.Column("claimed_at", sa.Float, nullable=False),
+)
+
+
+class SqlClaims:
+    """Claims as rows of `barlake_claims`; the primary key makes an insert the atomic claim."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url, pool_pre_ping=True)
+
+    def create_table(self) -> None:
+        """Once per run, before any worker starts (two concurrent CREATEs could collide)."""
+        _METADATA.create_all(self.engine, checkfirst=True)
+
+    def take(self, study: str, key: str, session: str, worker: str, attempt: int = 0) -> bool:
+        row = {"study": study, "key": key, "session": session, "attempt": attempt}
+        row |= {"worker": worker, "claimed_at": time.time()}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(CLAIMS_TABLE.insert().values(**row))
+        except IntegrityError:
+            return False
+        return True
+
+    def latest(self, study: str, key: str, session: str) -> tuple[int, float] | None:
+        t = CLAIMS_TABLE.c
+        query = (
+            sa.select(t.attempt, t.claimed_at)
+            .where(t.study == study, t.key == key, t.session == session)
+            .order_by(t.attempt.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (int(row[0]), time.time() - float(row[1]))
+
+
+def open_claims(url: str | None, ledger: Path) -> FileClaims | SqlClaims:
+    """The ledger next to the journal, SQL claims next to a database storage."""
+    return FileClaims(ledger) if url is None else SqlClaims(url)
