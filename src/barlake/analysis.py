@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from barlake.dates import now_ms
 from barlake.errors import ConfigError, DataError
 from barlake.indicators.export import write_frame
 from barlake.indicators.spec import DEFAULT_SPEC, add
 from barlake.lake import Lake
-from barlake.timeframes import canonical, parse_timeframe
+from barlake.timeframes import DAY_MS, canonical, parse_timeframe
 
 if TYPE_CHECKING:  # the sync pulls in ccxt: imported only when --sync is asked for
     from barlake.sources.registry import FeedFactory
@@ -117,8 +117,7 @@ def sync_for_analysis(
 
     if days < 1:
         raise ConfigError(f"--days must be at least 1, got {days}")
-    now = time.time_ns() // 1_000_000
-    start = now - days * 86_400_000 - (WARMUP_BARS + 1) * parse_timeframe(timeframe)
+    start = now_ms() - days * DAY_MS - (WARMUP_BARS + 1) * parse_timeframe(timeframe)
     return sync_instrument(
         lake, config, instrument, source=source, start_ms=start, timeframes=(timeframe,),
         factory=factory,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
 import numpy as np
@@ -48,3 +49,8 @@ def fmt_ms(ms: int | None) -> str:
     if ms is None:
         return "-"
     return pd.Timestamp(ms, unit="ms", tz="UTC").strftime("%Y-%m-%d %H:%M")
+
+
+def now_ms() -> int:
+    """The wall clock in UTC epoch ms (sources, the sync and the emulator share it)."""
+    return time.time_ns() // 1_000_000

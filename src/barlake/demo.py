@@ -14,13 +14,14 @@ from importlib import resources
 from pathlib import Path
 
 from barlake.bars.derive import DeriveResult, derive_all
+from barlake.dates import now_ms
 from barlake.emulator import Emulator
 from barlake.instruments import Instrument, load_instruments, write_instruments
 from barlake.lake.store import Lake, WriteResult
-from barlake.sources.ccxt_rest import wall_clock_ms
 from barlake.sources.registry import FeedFactory
 from barlake.sync import InstrumentPlan, InstrumentResult, Progress, SyncOptions, Window, sync
 from barlake.sync.session import plan_all
+from barlake.timeframes import DAY_MS
 from barlake.transfer import import_file
 
 SOURCE = "sample"
@@ -28,7 +29,6 @@ INSTRUMENT = "BTCUSDT"
 TIMEFRAMES = ("5m", "1h", "4h")
 SAMPLE_FILE = "sample_BTCUSDT_1m.csv"
 SYNC_DAYS = 3
-DAY_MS = 86_400_000
 
 
 @dataclass
@@ -56,7 +56,7 @@ def run_demo(
     with Emulator() as emu:
         path = lake.root / "demo" / "instruments.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows = demo_instruments(emu, wall_clock_ms() - sync_days * DAY_MS)
+        rows = demo_instruments(emu, now_ms() - sync_days * DAY_MS)
         write_instruments(path, rows, merge=False)  # the emulator's ports change between runs
         items = load_instruments(path).instruments
         factory = FeedFactory()

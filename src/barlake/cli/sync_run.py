@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,6 @@ class Request:
     archive: bool
     lake: Path | None
     keep_flats: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def run(request: Request, *, plan: bool, only_derive: bool, flags: Any) -> int:

@@ -24,9 +24,10 @@ from rich.text import Text
 from barlake.dates import fmt_ms
 from barlake.instruments import Instrument
 from barlake.lake import intervals as iv
-from barlake.sources.base import MINUTE_MS, Page
+from barlake.sources.base import Page
 from barlake.sync import InstrumentPlan, InstrumentResult
 from barlake.sync import Progress as SyncProgress
+from barlake.timeframes import MINUTE_MS
 
 MAX_RANGES = 5
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,6 +23,8 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+
+from barlake.dates import now_ms
 
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
@@ -38,8 +39,7 @@ def utc_ms(text: str) -> int:
     return int(stamp.timestamp() * 1000)
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
+wall_clock_ms = now_ms  # the emulator's default clock is the real one
 
 
 @dataclass(frozen=True)

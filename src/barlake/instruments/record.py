@@ -11,6 +11,7 @@ from typing import Literal
 
 from barlake.errors import ConfigError
 from barlake.instruments.cells import normalise, parse_cells, source_name
+from barlake.timeframes import DAY_MS
 
 Backend = Literal["ccxt", "dukascopy"]
 Market = Literal["spot", "swap", "future"]
@@ -18,7 +19,6 @@ Price = Literal["last", "mark", "index"]
 Side = Literal["bid", "ask", "mid"]
 Transport = Literal["json", "bi5"]
 
-_DAY_MS = 86_400_000
 _DEFAULTS = {"market": "spot", "price": "last", "side": "bid", "transport": "json"}
 
 
@@ -82,7 +82,7 @@ class Instrument:
 
 def _start_text(ms: int) -> str:
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    if ms % _DAY_MS == 0:
+    if ms % DAY_MS == 0:
         return moment.strftime("%Y-%m-%d")
     spec = "milliseconds" if ms % 1000 else "seconds"
     return moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"

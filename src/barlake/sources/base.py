@@ -16,8 +16,6 @@ import pyarrow as pa
 
 from barlake.bars.schema import CORE_SCHEMA, TIMESTAMP
 
-MINUTE_MS = 60_000
-
 
 @dataclass(frozen=True)
 class Page:

@@ -12,16 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from barlake.errors import BadResponseError
+from barlake.lake.layout import month_bounds, month_of
 from barlake.sources.base import Page, inside
 from barlake.sources.binance_archive import BinanceArchive
 from barlake.sources.ccxt_rest import CcxtFeed
+from barlake.timeframes import DAY_MS
 
-DAY_MS = 86_400_000
 MONTHLY_GRACE_MS = 8 * DAY_MS
 AHEAD = 2  # archive files loading in the background while one is merged  # after this, a missing monthly zip means "no file", not "not yet"
 log = logging.getLogger(__name__)
@@ -57,11 +58,7 @@ class BinanceFeed:
                 if kind == "rest":
                     yield from self.rest.fetch(lo, hi)
                     continue
-                table = ahead.pop(index).result()
-                if table is not None:
-                    yield Page(inside(table, lo, hi), (lo, hi), f"archive-{kind}")
-                else:
-                    yield from self._fallback(kind, lo, hi, now)
+                yield from self._pages(kind, lo, hi, ahead.pop(index).result(), now)
 
     def _load(self, kind: str, lo: int, hi: int) -> pa.Table | None:
         """The month's or day's file, or None when it is missing or refused."""
@@ -74,16 +71,17 @@ class BinanceFeed:
             log.warning("%s; falling back", error)
             return None
 
-    def _fallback(self, kind: str, lo: int, hi: int, now: int) -> Iterator[Page]:
-        """A missing month: its daily files while the monthly one may still be due, else REST.
-        A missing day: REST (daily files appear the day after)."""
-        if kind == "month" and hi + MONTHLY_GRACE_MS > now:
+    def _pages(
+        self, kind: str, lo: int, hi: int, table: pa.Table | None, now: int
+    ) -> Iterator[Page]:
+        """The file's page; without a file, a month falls back to its daily files while the
+        monthly one may still be due (else REST), a day to REST (it appears the day after)."""
+        if table is not None:
+            yield Page(inside(table, lo, hi), (lo, hi), f"archive-{kind}")
+        elif kind == "month" and hi + MONTHLY_GRACE_MS > now:
             for day in range(lo, hi, DAY_MS):
                 table = self._load("day", day, day + DAY_MS)
-                if table is None:
-                    yield from self.rest.fetch(day, day + DAY_MS)
-                else:
-                    yield Page(inside(table, day, day + DAY_MS), (day, day + DAY_MS), "archive-day")
+                yield from self._pages("day", day, day + DAY_MS, table, now)
         else:
             yield from self.rest.fetch(lo, hi)
 
@@ -101,7 +99,7 @@ def split(start: int, end: int, today: int) -> list[tuple[str, int, int]]:
     pieces: list[tuple[str, int, int]] = [("rest", start, first)] if start < first else []
     day = first
     while day < last:
-        month_lo, month_hi = _month_bounds(day)
+        month_lo, month_hi = month_bounds(*month_of(day))
         if day == month_lo and month_hi <= last:
             pieces.append(("month", month_lo, month_hi))
             day = month_hi
@@ -115,11 +113,3 @@ def split(start: int, end: int, today: int) -> list[tuple[str, int, int]]:
 
 def _utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def _month_bounds(ms: int) -> tuple[int, int]:
-    moment = _utc(ms)
-    lo = datetime(moment.year, moment.month, 1, tzinfo=UTC)
-    following = date(moment.year + moment.month // 12, moment.month % 12 + 1, 1)
-    hi = datetime(following.year, following.month, 1, tzinfo=UTC)
-    return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)

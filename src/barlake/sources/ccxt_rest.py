@@ -12,23 +12,21 @@ not JSON is therefore checked here and retried as UnavailableError, never read a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 import ccxt
 
-from barlake.errors import BadResponseError, RateLimitedError, SourceError, UnavailableError
+from barlake.dates import now_ms
+from barlake.errors import BadResponseError, SourceError, UnavailableError
 from barlake.instruments import Instrument
-from barlake.sources.base import MINUTE_MS, Page, bars_table, inside
+from barlake.sources.base import Page, bars_table, inside
 from barlake.sources.budget import Budget
+from barlake.sources.http import status_error
 from barlake.sources.retry import Attempts
 from barlake.sources.venues import VenueRules, window_from_rate_limits
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
+from barlake.timeframes import MINUTE_MS, floor_ts
 
 
 class CcxtFeed:
@@ -41,7 +39,7 @@ class CcxtFeed:
         rules: VenueRules,
         budget: Budget,
         attempts: Attempts,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self.clock = clock  # the venue's "now" decides which candle is still forming
         self.exchange = exchange
@@ -90,7 +88,8 @@ class CcxtFeed:
         since = start
         while since < end:
             raw = self.attempts.call(partial(self._page, since, end), self.budget)
-            table = inside(bars_table(raw), since, min(end, _closed_before(self.clock())))
+            closed = floor_ts(self.clock(), MINUTE_MS)  # bars opening before it have closed
+            table = inside(bars_table(raw), since, min(end, closed))
             if raw and not table.num_rows and max(row[0] for row in raw) < since:
                 # the venue ignored `since` and sent older bars again: stop, never spin
                 raise BadResponseError(f"{self._where()}: a page at {since} made no progress")
@@ -167,29 +166,22 @@ def retention_start(rules: VenueRules, now_ms: int) -> int | None:
     the window slides while the sync runs)."""
     if rules.retention_bars is None:
         return None
-    return _closed_before(now_ms) - (rules.retention_bars - 5) * MINUTE_MS
-
-
-def _closed_before(now_ms: int) -> int:
-    """Open times before this belong to closed 1m bars."""
-    return now_ms - now_ms % MINUTE_MS
+    return floor_ts(now_ms, MINUTE_MS) - (rules.retention_bars - 5) * MINUTE_MS
 
 
 def classify(error: ccxt.BaseError, exchange: ccxt.Exchange, where: str) -> SourceError:
     """ccxt's exception + the HTTP status → retried (rate limit, temporary) or reported."""
     status = getattr(exchange, "last_http_status", None)
     text = str(error).splitlines()[0][:200]
-    if status in (418, 429) or isinstance(error, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
-        headers = exchange.last_response_headers or {}
-        after = headers.get("Retry-After")
-        seconds = float(after) if after and str(after).isdigit() else None
-        return RateLimitedError(f"{where}: rate limited (HTTP {status})", seconds)
+    retry_after = (exchange.last_response_headers or {}).get("Retry-After")
     if isinstance(error, ccxt.BadSymbol):
         return BadResponseError(f"{where}: unknown symbol: {text}")
+    if status is not None and status != 200:
+        return status_error(where, status, retry_after, text)
+    if isinstance(error, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
+        return status_error(where, 429, retry_after, text)
     if status is None and isinstance(error, ccxt.NetworkError):
         return UnavailableError(f"{where}: {type(error).__name__}: {text}")
-    if status is not None and (status >= 500 or status in (403, 408)):
-        return UnavailableError(f"{where}: HTTP {status}: {text}")
     if isinstance(error, ccxt.BadRequest | ccxt.ExchangeError | ccxt.NotSupported) or status:
-        return BadResponseError(f"{where}: {'HTTP ' + str(status) + ': ' if status else ''}{text}")
+        return BadResponseError(f"{where}: {text}")
     return UnavailableError(f"{where}: {type(error).__name__}: {text}")

@@ -28,7 +28,7 @@ import pyarrow as pa
 from barlake.dates import fmt_ms
 from barlake.errors import ConfigError
 from barlake.instruments import Instrument
-from barlake.sources.base import MINUTE_MS, Page, inside
+from barlake.sources.base import Page, inside
 from barlake.sources.dukascopy_bi5 import Bi5Transport
 from barlake.sources.dukascopy_calendar import may_be_closed
 from barlake.sources.dukascopy_json import JsonTransport
@@ -36,6 +36,7 @@ from barlake.sources.dukascopy_records import Candles, Ticks, bars, fill_gaps, m
 from barlake.sources.dukascopy_table import guess_json_code, lookup, unknown_scale
 from barlake.sources.http import HttpClient
 from barlake.sources.retry import Attempts, GaveUpError
+from barlake.timeframes import MINUTE_MS
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

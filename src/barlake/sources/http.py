@@ -34,7 +34,7 @@ class HttpClient:
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None
-            raise status_error(url, error.code, error.headers.get("Retry-After")) from None
+            raise status_error(f"GET {url}", error.code, error.headers.get("Retry-After")) from None
         except TimeoutError as error:
             raise UnavailableError(f"GET {url}: timed out after {self.timeout_s:g} s") from error
         except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
@@ -46,12 +46,14 @@ class HttpClient:
 
 
 def status_error(
-    url: str, status: int, retry_after: str | None
+    what: str, status: int, retry_after: str | None, detail: str = ""
 ) -> RateLimitedError | UnavailableError | BadResponseError:
-    """The SourceError a non-200, non-404 status stands for."""
+    """The SourceError a non-200, non-404 status stands for; the one retry policy by status
+    that every source (this client, ccxt's answers) shares."""
     if status in (418, 429):
-        seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-        return RateLimitedError(f"GET {url}: HTTP {status} (rate limited)", seconds)
+        seconds = float(retry_after) if retry_after and str(retry_after).isdigit() else None
+        return RateLimitedError(f"{what}: HTTP {status} (rate limited)", seconds)
+    message = f"{what}: HTTP {status}{': ' + detail if detail else ''}"
     if status >= 500 or status in (403, 408):
-        return UnavailableError(f"GET {url}: HTTP {status}")
-    return BadResponseError(f"GET {url}: HTTP {status}")
+        return UnavailableError(message)
+    return BadResponseError(message)

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 import ccxt
 
+from barlake.dates import now_ms
 from barlake.errors import ConfigError
 from barlake.instruments import Instrument
 from barlake.sources.base import Feed
 from barlake.sources.binance import BinanceFeed
 from barlake.sources.binance_archive import BinanceArchive
 from barlake.sources.budget import Budgets
-from barlake.sources.ccxt_rest import CcxtFeed, retention_start, wall_clock_ms
+from barlake.sources.ccxt_rest import CcxtFeed, retention_start
 from barlake.sources.dukascopy import Settings, open_feed, point_factor
 from barlake.sources.exchanges import open_exchange
 from barlake.sources.http import HttpClient
@@ -39,7 +40,7 @@ class FeedFactory:
     timeout_s: float = 10.0
     use_archive: bool = True
     budgets: Budgets = field(default_factory=Budgets)
-    clock: Callable[[], int] = wall_clock_ms  # tests run the sync and the emulator on one clock
+    clock: Callable[[], int] = now_ms  # tests run the sync and the emulator on one clock
     duk_workers: int = 2  # Dukascopy requests in flight for the whole run (--duk-workers)
     duk_keep_flats: bool = False  # keep the flat zero-volume candles of closed periods
     _local: threading.local = field(default_factory=threading.local, repr=False)

@@ -16,7 +16,7 @@ from barlake.instruments import Instrument
 from barlake.lake import intervals as iv
 from barlake.lake.layout import SeriesKey
 from barlake.lake.store import Lake
-from barlake.sources.base import MINUTE_MS
+from barlake.timeframes import MINUTE_MS, floor_ts
 
 BASE = "1m"
 
@@ -38,18 +38,14 @@ class InstrumentPlan:
     start: int | None  # None: from the venue's listing, found when the sync runs
     end: int
     missing: iv.Intervals = field(default_factory=list)
-    known_empty: iv.Intervals = field(default_factory=list)
     beyond_retention: iv.Intervals = field(default_factory=list)
-    present_minutes: int = 0
+    known_empty: iv.Intervals = field(default_factory=list)  # filled by describe()
+    present_minutes: int = 0  # filled by describe()
     error: str | None = None  # e.g. an unknown exchange: the sync will report it the same way
 
     @property
     def missing_bars(self) -> int:
         return iv.total(self.missing) // MINUTE_MS
-
-
-def closed_before(now_ms: int) -> int:
-    return now_ms - now_ms % MINUTE_MS
 
 
 def plan_instrument(
@@ -63,7 +59,7 @@ def plan_instrument(
     """`earliest` is the venue's retention start (Hyperliquid), None when it keeps everything;
     `listing` the venue's first bar, used when nothing else says where to start."""
     key = lake.key(item.source, item.instrument, BASE)
-    end = min(window.end or now_ms, closed_before(now_ms))
+    end = min(window.end or now_ms, floor_ts(now_ms, MINUTE_MS))
     coverage = lake.coverage(key).answered
     start = window.start if window.start is not None else item.start_ms
     if start is None and coverage:
@@ -78,7 +74,17 @@ def plan_instrument(
         plan.beyond_retention = iv.clip(missing, start, min(earliest, end))
         missing = iv.clip(missing, earliest, end) if earliest < end else []
     plan.missing = missing
-    plan.known_empty = lake.known_empty(key, start, end)
-    answered = iv.total(iv.clip(coverage, start, end))
+    return plan
+
+
+def describe(lake: Lake, plan: InstrumentPlan) -> InstrumentPlan:
+    """Add what `--plan` shows besides the missing ranges: known-empty and stored minutes.
+
+    Kept out of `plan_instrument` because it reads every timestamp of the window, which the
+    sync itself does not need."""
+    if plan.start is None or plan.start >= plan.end:
+        return plan
+    plan.known_empty = lake.known_empty(plan.key, plan.start, plan.end)
+    answered = iv.total(iv.clip(lake.coverage(plan.key).answered, plan.start, plan.end))
     plan.present_minutes = (answered - iv.total(plan.known_empty)) // MINUTE_MS
     return plan

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from barlake.instruments import Instrument
 from barlake.lake import intervals as iv
+from barlake.timeframes import MINUTE_MS
 
 
 @dataclass
@@ -38,7 +39,7 @@ class InstrumentResult:
             "seconds": round(self.seconds, 3),
             "via": self.via,
             "derived": self.derived,
-            "beyond_retention_bars": iv.total(self.beyond_retention) // 60_000,
+            "beyond_retention_bars": iv.total(self.beyond_retention) // MINUTE_MS,
             "still_missing_bars": self.still_missing,
             "error": self.error,
         }

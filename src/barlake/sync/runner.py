@@ -14,18 +14,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
 import pyarrow as pa
 
 from barlake.bars.derive import derive
 from barlake.errors import BarlakeError
 from barlake.instruments import Instrument
 from barlake.lake import intervals as iv
+from barlake.lake.layout import month_of
 from barlake.lake.store import Lake
 from barlake.sources.base import Feed, Page
 from barlake.sources.registry import FeedFactory
 from barlake.sync.plan import BASE, InstrumentPlan, Window, plan_instrument
 from barlake.sync.report import InstrumentResult
+from barlake.timeframes import MINUTE_MS
 
 FLUSH_ROWS = 50_000
 log = logging.getLogger(__name__)
@@ -89,8 +90,8 @@ def _one(
         result.requests = getattr(feed, "requests", 0)
         if plan.missing:
             lo, hi = plan.missing[0][0], plan.missing[-1][1]
-            result.still_missing = iv.total(lake.missing(plan.key, lo, hi)) // 60_000
-        result.derived = _derive(lake, item, options.derive)
+            result.still_missing = iv.total(lake.missing(plan.key, lo, hi)) // MINUTE_MS
+        result.derived = derive_timeframes(lake, item, options.derive)
     except BarlakeError as error:
         result.error = str(error)
         log.error("%s", error)
@@ -121,36 +122,37 @@ def _fetch_range(
     progress: Progress,
 ) -> None:
     batch: list[Page] = []
+    rows = 0
     for page in feed.fetch(*span):
         if stop.is_set():
             _flush(lake, plan, batch, result)
             raise Stopped(f"{plan.item.instrument}: stopped; run the sync again to finish")
-        if batch and _month(page.answered[0]) != _month(batch[0].answered[0]):
-            _flush(lake, plan, batch, result)
+        if batch and month_of(page.answered[0]) != month_of(batch[0].answered[0]):
+            rows = _flush(lake, plan, batch, result)
         batch.append(page)
+        rows += page.bars.num_rows
         result.via[page.via] = result.via.get(page.via, 0) + page.bars.num_rows
-        if sum(p.bars.num_rows for p in batch) >= FLUSH_ROWS:
-            _flush(lake, plan, batch, result)
+        if rows >= FLUSH_ROWS:
+            rows = _flush(lake, plan, batch, result)
         progress.advanced(plan.item, page)
     _flush(lake, plan, batch, result)
 
 
-def _flush(lake: Lake, plan: InstrumentPlan, batch: list[Page], result: InstrumentResult) -> None:
+def _flush(lake: Lake, plan: InstrumentPlan, batch: list[Page], result: InstrumentResult) -> int:
+    """Merge the batch (data, then coverage) and empty it; returns the rows left: 0."""
     if not batch:
-        return
+        return 0
     table = pa.concat_tables([page.bars for page in batch])
     covered = iv.normalize(page.answered for page in batch)
     written = lake.write_key(plan.key, table, covered=covered)
     result.bars += written.rows
     result.rejected += written.rejected_total
     batch.clear()
+    return 0
 
 
-def _month(ms: int) -> int:
-    return int(np.datetime64(ms, "ms").astype("datetime64[M]").astype(np.int64))
-
-
-def _derive(lake: Lake, item: Instrument, timeframes: tuple[str, ...]) -> dict[str, int]:
+def derive_timeframes(lake: Lake, item: Instrument, timeframes: tuple[str, ...]) -> dict[str, int]:
+    """Bring the instrument's derived series up to date (bars written per timeframe)."""
     if not timeframes or not lake.months(lake.key(item.source, item.instrument, BASE)):
         return {}
     return {tf: derive(lake, item.source, item.instrument, tf).bars for tf in timeframes}

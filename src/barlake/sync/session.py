@@ -6,16 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from barlake.bars.derive import derive
 from barlake.errors import BarlakeError, ConfigError, SourceError
 from barlake.instruments import Instrument, filter_instruments, load_instruments
 from barlake.lake.store import Lake
 from barlake.sources.registry import FeedFactory
-from barlake.sync.plan import BASE, InstrumentPlan, Window, plan_instrument
+from barlake.sync.plan import BASE, InstrumentPlan, Window, describe, plan_instrument
 from barlake.sync.report import InstrumentResult
+from barlake.sync.runner import SyncOptions, derive_timeframes, sync
 from barlake.timeframes import parse_timeframe
-
-DEFAULT_CONFIG = "instruments.csv"
 
 
 @dataclass
@@ -54,13 +52,13 @@ def plan_all(
     now = factory.clock()
     plans = []
     for item in items:
+        error, earliest = None, None
         try:
             earliest = factory.earliest(item, now)
-        except ConfigError as error:
-            plan = plan_instrument(lake, item, window, now)
-            plan.error = str(error)
-        else:
-            plan = plan_instrument(lake, item, window, now, earliest)
+        except ConfigError as problem:
+            error = str(problem)
+        plan = describe(lake, plan_instrument(lake, item, window, now, earliest))
+        plan.error = error
         plans.append(plan)
     return plans
 
@@ -73,10 +71,7 @@ def derive_only(
     for item in items:
         result = InstrumentResult(item)
         try:
-            if lake.months(lake.key(item.source, item.instrument, BASE)):
-                result.derived = {
-                    tf: derive(lake, item.source, item.instrument, tf).bars for tf in timeframes
-                }
+            result.derived = derive_timeframes(lake, item, timeframes)
         except BarlakeError as error:
             result.error = str(error)
         results.append(result)
@@ -94,8 +89,6 @@ def sync_instrument(
     factory: FeedFactory | None = None,
 ) -> InstrumentResult:
     """Bring one instrument of the file up to date from `start_ms` (for `analyze --sync`)."""
-    from barlake.sync.runner import SyncOptions, sync
-
     rows = load_rows(config)
     items = [
         item
