@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,13 +140,18 @@ def _indicator_for(name: str) -> Indicator | None:
     return ind if name in ind.columns or name in ind.aliases() else None
 
 
-def plan(expressions: Sequence[Expression]) -> tuple[list[Indicator], dict[str, str]]:
+def plan(
+    expressions: Sequence[Expression], known: Collection[str] = ()
+) -> tuple[list[Indicator], dict[str, str]]:
     """Indicators the expressions need and the column each name reads; unknown names fail here,
-    before any data is read."""
+    before any data is read. Names in `known` are the caller's (a rule's external series): they
+    are neither indicators nor columns."""
     indicators: list[Indicator] = []
     columns: dict[str, str] = {"close": "close"}
     for expr in expressions:
         for name in expr.names:
+            if name in known:
+                continue
             if name in _RAW:
                 columns[name] = name
                 continue

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import TypeVar
+
+import numpy as np
 
 from barlake.errors import ConfigError
 
@@ -12,9 +15,13 @@ DAY_MS = 24 * HOUR_MS
 WEEK_MS = 7 * DAY_MS
 # 1970-01-01 was a Thursday; weekly buckets open on Monday 00:00 UTC, 4 days later.
 WEEK_ANCHOR_MS = 4 * DAY_MS
+# Open times read to infer a bar size: enough to outvote weekends and holes, cheap on any series.
+INFER_SAMPLE = 1_001
 
 _UNITS = {"m": MINUTE_MS, "h": HOUR_MS, "d": DAY_MS, "w": WEEK_MS}
 _PATTERN = re.compile(r"^([1-9][0-9]*)([mhdw])$")
+
+Stamps = TypeVar("Stamps", int, np.ndarray)
 
 
 def parse_timeframe(text: str) -> int:
@@ -58,8 +65,8 @@ def bucket_anchor(tf_ms: int, offset_ms: int = 0) -> int:
     return anchor + offset_ms
 
 
-def floor_ts(ts_ms: int, tf_ms: int, offset_ms: int = 0) -> int:
-    """Open time of the bucket holding ts_ms."""
+def floor_ts(ts_ms: Stamps, tf_ms: int, offset_ms: int = 0) -> Stamps:
+    """Open time of the bucket holding ts_ms (an int, or each value of an int64 array)."""
     anchor = bucket_anchor(tf_ms, offset_ms)
     return ts_ms - ((ts_ms - anchor) % tf_ms)
 
@@ -68,3 +75,14 @@ def ceil_ts(ts_ms: int, tf_ms: int, offset_ms: int = 0) -> int:
     """Smallest bucket boundary >= ts_ms."""
     floored = floor_ts(ts_ms, tf_ms, offset_ms)
     return floored if floored == ts_ms else floored + tf_ms
+
+
+def infer_timeframe_ms(ts_ms: np.ndarray) -> int | None:
+    """The bar size of a series of epoch-ms open times: the most common gap between distinct
+    times among the first INFER_SAMPLE, so weekends and holes do not decide it (on a tie, the
+    smaller gap). None with fewer than two distinct times."""
+    stamps = np.unique(np.asarray(ts_ms[:INFER_SAMPLE], dtype=np.int64))
+    if stamps.size < 2:
+        return None
+    gaps, counts = np.unique(np.diff(stamps), return_counts=True)
+    return int(gaps[int(np.argmax(counts))])

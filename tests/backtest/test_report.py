@@ -56,3 +56,18 @@ def test_long_series_are_drawn_on_coarser_candles_without_hiding_extremes():
     equity, drawdown = _curves(run, tf_ms)
     assert len(equity) == len(candles) and equity.iloc[-1] == run.equity.iloc[-1]
     assert drawdown.max() == pytest.approx(run.drawdown.max())
+
+
+def test_weekly_equity_and_drawdown_share_the_candles_monday_weeks():
+    n = 4_400  # daily bars over 12 years: too many days, so the report draws weeks
+    close = 100 + np.cumsum(np.random.default_rng(3).normal(0, 1.0, n))
+    index = pd.date_range("2012-01-01", periods=n, freq="1D", tz="UTC", name="time")
+    bars = pd.DataFrame(
+        {"open": close, "high": close + 0.5, "low": close - 0.5, "close": close, "volume": 1.0},
+        index=index,
+    )
+    candles, tf_ms = display_bars(bars)
+    assert tf_ms == 7 * 86_400_000 and (candles.index.day_of_week == 0).all()
+    signals = get_strategy("ma_cross").signals(bars, fast=5, slow=20)
+    equity, drawdown = _curves(from_signals(bars, signals.entries, signals.exits), tf_ms)
+    assert equity.index.equals(candles.index) and drawdown.index.equals(candles.index)

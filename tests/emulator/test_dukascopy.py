@@ -152,6 +152,19 @@ def test_handler_faults_answer_empty_or_ragged_once(emu, http):
     assert [http(url).status for _ in range(3)] == [503, 503, 200]
 
 
+def test_one_request_takes_one_fault_and_the_log_names_it(emu, http):
+    url = emu.dukascopy_url + MINUTES.format(month="00")
+    emu.configure("dukascopy:empty,dukascopy:503")
+    assert [(reply.status, reply.body) for reply in (http(url), http(url))] == [
+        (200, b""),
+        (503, b"503 Server Error"),
+    ]
+    assert [entry.fault for entry in emu.dukascopy.journal.entries()] == ["empty", "503"]
+    for elsewhere in ("binance:empty", "archive:badlength"):
+        with pytest.raises(ValueError, match="is for dukascopy only"):
+            parse(elsewhere)
+
+
 def test_a_hang_sends_nothing_until_the_client_gives_up(emu, http):
     [setting] = parse("dukascopy:hang=3")
     assert (setting.venue, setting.kind, setting.value) == ("dukascopy", "hang", 3.0)

@@ -13,7 +13,8 @@ import pytest
 
 from barlake.bars.schema import CORE_COLUMNS
 from barlake.errors import ConfigError, DataError
-from barlake.files.importer import infer_timeframe_ms, read_bar_file
+from barlake.files.importer import read_bar_file
+from barlake.timeframes import infer_timeframe_ms
 
 T0_S = 1_704_200_700  # 2024-01-02 13:05:00 UTC
 T0_MS = T0_S * 1000

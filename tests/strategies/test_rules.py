@@ -8,7 +8,7 @@ import pytest
 
 from barlake import indicators as ta
 from barlake.backtest import from_signals
-from barlake.errors import ConfigError
+from barlake.errors import ConfigError, DataError
 from barlake.scan_expr import ExpressionError
 from barlake.strategies import External, load_rules, rules_from_mapping
 
@@ -87,6 +87,21 @@ def test_external_files_read_iso_or_epoch_times_of_any_unit(tmp_path, hourly, ti
         rules = rules_from_mapping({"entry": "mood >= 3", "external": {"mood": name}}, tmp_path)
         values = rules.values(hourly)["mood"]
         assert (values[0], values[4], values[5], values[-1]) == (0.0, 0.0, 1.0, len(stamps) - 1)
+
+
+@pytest.mark.parametrize("times", ["iso", "s"])
+def test_a_blank_external_time_is_refused_not_read_as_before_every_bar(tmp_path, hourly, times):
+    stamp = hourly.index[10]
+    shown = f"{stamp:%Y-%m-%d %H:%M:%S}" if times == "iso" else str(stamp.value // 10**9)
+    (tmp_path / "m.csv").write_text(f"timestamp,mood\n{shown},1\n,7\n")
+    with pytest.raises(DataError, match="timestamp has an empty value at data row 2"):
+        rules_from_mapping({"entry": "mood > 0", "external": {"mood": "m.csv"}}, tmp_path)
+
+
+def test_a_rule_on_a_column_the_bars_lack_is_a_config_error_naming_it(hourly):
+    rules = rules_from_mapping({"entry": "volume > 0"})
+    with pytest.raises(ConfigError, match=r"missing \['volume'\]"):
+        rules.signals(hourly.drop(columns=["volume"]))
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,20 @@ def test_a_one_shot_empty_answer_on_a_trading_day_is_asked_again(emu, lake, tran
     assert_equal_bars(lake.read_arrow("dukascopy", "EURUSD", "1m"), want)
 
 
+@pytest.mark.parametrize(("transport", "path"), [("bi5", TUESDAY[0]), ("json", TUESDAY[1])])
+def test_a_mid_day_asks_again_only_for_the_side_that_came_back_empty(emu, lake, transport, path):
+    emu.dukascopy.faults.add("empty", path=path)
+    [result] = run(lake, emu, [fx(emu, side="mid", transport=transport)])
+    assert result.ok, result.error
+    ask = path.replace("BID", "ASK")
+    assert len(emu.dukascopy.journal.entries(path)) == 2
+    assert len(emu.dukascopy.journal.entries(ask)) == 1
+    assert_equal_bars(
+        lake.read_arrow("dukascopy", "EURUSD", "1m"),
+        emu.dukascopy_bars("EURUSD", START, covered_end(transport), "mid"),
+    )
+
+
 def test_a_trading_day_that_stays_empty_is_left_missing_and_fetched_by_the_next_run(
     emu, lake, caplog
 ):

@@ -5,7 +5,7 @@ result = from_signals(bars, entries, exits, fees_bps=4.5, tp_pct=2.0, sl_pct=1.0
 result.trades, result.equity, result.stats
 """
 
-from barlake.backtest.adapters import to_backtesting_py, to_backtrader, to_vectorbt
+from barlake.adapters import to_backtesting_py, to_backtrader, to_vectorbt
 from barlake.backtest.api import from_signals
 from barlake.backtest.metrics import STAT_KEYS
 from barlake.backtest.result import TRADE_COLUMNS, Result

@@ -6,6 +6,7 @@ touched, so a tz-aware UTC index costs nothing) and wraps outputs on the bars' o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ from barlake.backtest.engine_nb import simulate_nb
 from barlake.backtest.metrics import bar_ms, compute_stats, span_ms
 from barlake.backtest.result import Result, trades_frame
 from barlake.backtest.settings import Settings
+from barlake.bars.frame import ohlcv_arrays
+from barlake.bars.schema import PRICE_COLUMNS
 from barlake.errors import ConfigError, DataError
 from barlake.indicators import api as ta
 from barlake.timeframes import parse_timeframe
@@ -39,19 +42,13 @@ class Prices:
 
     @classmethod
     def of(cls, bars: pd.DataFrame, timeframe: str | None = None) -> Prices:
-        lower = {str(c).lower(): c for c in bars.columns}
-        missing = [c for c in ("open", "high", "low", "close") if c not in lower]
-        if missing:
-            raise ConfigError(f"bars need open/high/low/close columns; missing {missing}")
-        arrays = [
-            np.ascontiguousarray(bars[lower[c]].to_numpy(dtype=np.float64))
-            for c in ("open", "high", "low", "close")
-        ]
-        if len(arrays[3]) and np.isnan(arrays[3]).any():
+        arrays = ohlcv_arrays(bars, PRICE_COLUMNS, required=PRICE_COLUMNS)
+        close = arrays["close"]
+        if len(close) and np.isnan(close).any():
             raise DataError("bars hold NaN closes: drop or fill them before a backtest")
         step = bar_ms(bars.index, parse_timeframe(timeframe) if timeframe else None)
-        o, h, low, c = arrays
-        return cls(o, h, low, c, bars.index, step, span_ms(bars.index, step))
+        o, h, low = arrays["open"], arrays["high"], arrays["low"]
+        return cls(o, h, low, close, bars.index, step, span_ms(bars.index, step))
 
 
 def as_signal(values: Any, n: int, name: str, index: pd.Index | None = None) -> np.ndarray:
@@ -139,22 +136,44 @@ def risk_atr(prices: Prices, settings: Settings) -> np.ndarray:
     return ta.atr(prices.high, prices.low, prices.close, settings.atr_n)
 
 
+def run_signals(
+    prices: Prices,
+    signals: Sequence[Any],
+    settings: Settings,
+    *,
+    record: bool = True,
+    atr: np.ndarray | None = None,
+    periods_per_year: float | None = None,
+) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """Signals → routed for `settings.direction` → simulated → stats; returns (stats, equity,
+    trade records). `signals` are entries, exits, short entries and short exits (None: none),
+    one value per bar of `prices`. Without `record` equity and records come back empty."""
+    raw = signal_arrays(prices.index, *signals)
+    state, equity, rec = simulate(
+        prices, route(settings.direction, *raw), settings, record=record, atr=atr
+    )
+    stats = compute_stats(
+        state, settings.init_cash, prices.step_ms, prices.span_ms, periods_per_year
+    )
+    return stats, equity, rec
+
+
 def from_signals(
     bars: pd.DataFrame,
     entries: Any,
     exits: Any = None,
     *,
-    direction: str = "long",
+    direction: str = Settings.direction,
     short_entries: Any = None,
     short_exits: Any = None,
-    fill: str = "next_open",
-    fees_bps: float = 4.5,
-    slippage_bps: float = 0.0,
-    init_cash: float = 10_000.0,
-    size: float = 1.0,
-    tp_pct: float | None = None,
-    sl_pct: float | None = None,
-    intrabar: str = "sl_first",
+    fill: str = Settings.fill,
+    fees_bps: float = Settings.fees_bps,
+    slippage_bps: float = Settings.slippage_bps,
+    init_cash: float = Settings.init_cash,
+    size: float = Settings.size,
+    tp_pct: float | None = Settings.tp_pct,
+    sl_pct: float | None = Settings.sl_pct,
+    intrabar: str = Settings.intrabar,
     timeframe: str | None = None,
     periods_per_year: float | None = None,
     **risk: Any,
@@ -168,15 +187,11 @@ def from_signals(
     named |= {"slippage_bps": slippage_bps, "init_cash": init_cash, "intrabar": intrabar}
     settings = Settings.from_options({**named, "tp_pct": tp_pct, "sl_pct": sl_pct, **risk})
     prices = Prices.of(bars, timeframe)
-    index = bars.index
-    raw = signal_arrays(index, entries, exits, short_entries, short_exits)
-    state, equity, rec = simulate(prices, route(direction, *raw), settings)
-    stats = compute_stats(
-        state, settings.init_cash, prices.step_ms, prices.span_ms, periods_per_year
-    )
+    signals = (entries, exits, short_entries, short_exits)
+    stats, equity, rec = run_signals(prices, signals, settings, periods_per_year=periods_per_year)
     return Result(
-        trades=trades_frame(rec, index),
-        equity=pd.Series(equity, index=index, name="equity"),
+        trades=trades_frame(rec, bars.index),
+        equity=pd.Series(equity, index=bars.index, name="equity"),
         stats=stats,
         settings=settings,
         bars=bars,

@@ -37,7 +37,6 @@ from barlake.backtest.layout import (
     S_BARS,
     S_CASH,
     S_EXPOSED,
-    S_FINAL,
     S_KILLED,
     S_LAST_FILL,
     S_MAX_DD,
@@ -59,7 +58,6 @@ def reset_state_nb(p: np.ndarray, st: np.ndarray) -> None:
     st[S_CASH] = p[P_INIT_CASH]
     st[S_PEAK] = p[P_INIT_CASH]
     st[S_PREV_EQ] = p[P_INIT_CASH]
-    st[S_FINAL] = p[P_INIT_CASH]
     st[S_MULT] = 1.0
     st[S_TP_LVL] = np.nan
     st[S_SL_LVL] = np.nan
@@ -207,7 +205,6 @@ def _mark_nb(i: int, close: float, held: bool, st: np.ndarray, equity: np.ndarra
     st[S_EXPOSED] += held
     st[S_PREV_EQ] = value
     st[S_BARS] += 1.0
-    st[S_FINAL] = value
     if equity.shape[0] > 0:
         equity[i] = value
 

@@ -2,7 +2,9 @@
 
 The kernels keep their parameters, running state and trade records in plain float64 arrays so
 one compiled function serves every option combination and a sweep can run it in threads with
-no Python objects in the loop. Module-level ints are compile-time constants to numba.
+no Python objects in the loop. Module-level ints are compile-time constants to numba, whose
+cache checks only each kernel's own file: renumbering a slot needs the cached kernels of every
+file that reads it cleared (`backtest/__pycache__/*.nb[ic]`).
 """
 
 from __future__ import annotations
@@ -68,11 +70,10 @@ S_EXPOSED = 23  # bars during which a position was held
 S_SUM_R = 24  # bar returns of the equity curve: sum, sum of squares, sum of squared losses
 S_SUM_R2 = 25
 S_SUM_DOWN2 = 26
-S_PREV_EQ = 27
+S_PREV_EQ = 27  # equity at the last close: the final equity once the run ends
 S_BARS = 28
-S_FINAL = 29
-S_REC = 30  # trade records written
-N_STATE = 31
+S_REC = 29  # trade records written
+N_STATE = 30
 
 # --- trade records (R_*): one row per round trip ---------------------------------------
 R_ENTRY_BAR = 0

@@ -17,8 +17,9 @@ import pandas as pd
 
 from barlake.backtest import layout as L
 from barlake.errors import ConfigError
+from barlake.timeframes import DAY_MS, INFER_SAMPLE, infer_timeframe_ms
 
-YEAR_MS = 365 * 86_400_000
+YEAR_MS = 365 * DAY_MS
 
 STAT_KEYS = (
     "total_return_pct",
@@ -38,20 +39,25 @@ STAT_KEYS = (
 )
 
 
+def inferred_bar_ms(index: pd.Index) -> int | None:
+    """The bar size of a DatetimeIndex (`timeframes.infer_timeframe_ms` on its first bars);
+    None for any other index or fewer than two distinct times."""
+    if not isinstance(index, pd.DatetimeIndex):
+        return None
+    return infer_timeframe_ms(index[:INFER_SAMPLE].as_unit("ms").asi8)
+
+
 def bar_ms(index: pd.Index, timeframe_ms: int | None = None) -> int:
-    """The bar size: given, or the most common spacing of the first bars of a DatetimeIndex."""
+    """The bar size: given, or inferred from a DatetimeIndex."""
     if timeframe_ms is not None:
         return int(timeframe_ms)
-    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+    step = inferred_bar_ms(index)
+    if step is None:
         raise ConfigError(
-            "cannot infer the bar timeframe: pass timeframe='1h' (or a DatetimeIndex)"
+            "cannot infer the bar timeframe: pass timeframe='1h' (or a DatetimeIndex of "
+            "distinct times)"
         )
-    steps = np.diff(index[:1001].as_unit("ms").asi8)
-    steps = steps[steps > 0]
-    if not steps.size:
-        raise ConfigError("cannot infer the bar timeframe from repeated timestamps")
-    values, counts = np.unique(steps, return_counts=True)
-    return int(values[np.argmax(counts)])
+    return step
 
 
 def span_ms(index: pd.Index, step_ms: int) -> int:
@@ -72,7 +78,7 @@ def compute_stats(
     """The stats dict of a run from its final state vector (layout.S_*)."""
     bars = st[L.S_BARS]
     trades = st[L.S_TRADES]
-    final = st[L.S_FINAL]
+    final = st[L.S_PREV_EQ]
     growth = final / init_cash
     cagr = _cagr(growth, covered_ms / YEAR_MS)
     max_dd = st[L.S_MAX_DD]

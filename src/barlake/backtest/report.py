@@ -15,39 +15,44 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from barlake.backtest.metrics import inferred_bar_ms
 from barlake.bars.resample import resample
 from barlake.errors import ConfigError
-from barlake.lake.atomic import atomic_path
-from barlake.timeframes import format_timeframe, parse_timeframe
+from barlake.lake.atomic import write_bytes_atomic
+from barlake.timeframes import MINUTE_MS, floor_ts, format_timeframe, parse_timeframe
 
 if TYPE_CHECKING:
     from barlake.backtest.result import Result
 
 MAX_CANDLES = 4_000
-_STEPS = ("1m", "5m", "15m", "1h", "4h", "1d", "1w")
+_STEPS = tuple(parse_timeframe(name) for name in ("1m", "5m", "15m", "1h", "4h", "1d", "1w"))
+_OHLCV = ["open", "high", "low", "close", "volume"]
 _LAST_TRADES = 20
 
 
 def display_bars(bars: pd.DataFrame, limit: int = MAX_CANDLES) -> tuple[pd.DataFrame, int]:
-    """Bars resampled to the finest standard timeframe giving at most `limit` candles."""
-    step = pd.Series(bars.index[:1000]).diff().mode()
-    base_ms = int(step.iloc[0] / pd.Timedelta(milliseconds=1)) if len(step) else 60_000
+    """Bars resampled to the finest standard timeframe giving at most `limit` candles (weekly
+    candles when none does), and the bar size shown."""
+    base_ms = inferred_bar_ms(bars.index) or MINUTE_MS
     if len(bars) <= limit or not isinstance(bars.index, pd.DatetimeIndex):
         return bars, base_ms
     span_ms = (bars.index[-1] - bars.index[0]) / pd.Timedelta(milliseconds=1)
-    for name in _STEPS:
-        tf = parse_timeframe(name)
-        if tf > base_ms and span_ms / tf <= limit:
-            return resample(bars[["open", "high", "low", "close", "volume"]], name), tf
-    return resample(bars[["open", "high", "low", "close", "volume"]], "1w"), parse_timeframe("1w")
+    fits = (tf for tf in _STEPS if tf > base_ms and span_ms / tf <= limit)
+    tf_ms = next(fits, _STEPS[-1])
+    return resample(bars[_OHLCV], format_timeframe(tf_ms)), tf_ms
 
 
 def _curves(result: Result, tf_ms: int) -> tuple[pd.Series, pd.Series]:
-    """Equity (last per display bar) and drawdown (deepest per display bar)."""
+    """Equity (last per display bar) and drawdown (deepest per display bar), on the candles'
+    bucket grid (epoch-aligned, weeks from Monday)."""
     equity, drawdown = result.equity, result.drawdown
-    if not isinstance(equity.index, pd.DatetimeIndex):
+    index = equity.index
+    if not isinstance(index, pd.DatetimeIndex):
         return equity, drawdown
-    bucket = equity.index.floor(pd.Timedelta(milliseconds=tf_ms))
+    opens = floor_ts(index.as_unit("ms").asi8, tf_ms)
+    bucket = pd.DatetimeIndex(opens.astype("datetime64[ms]"), name=index.name)
+    if index.tz is not None:
+        bucket = bucket.tz_localize("UTC").tz_convert(index.tz)
     return equity.groupby(bucket).last(), drawdown.groupby(bucket).max()
 
 
@@ -166,8 +171,5 @@ def render(result: Result, title: str | None = None) -> str:
 def write_report(result: Result, path: str | Path, *, title: str | None = None) -> Path:
     """Write the report atomically (a half-written page never replaces a good one)."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = render(result, title)
-    with atomic_path(out) as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")
+    write_bytes_atomic(out, render(result, title).encode())
     return out

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from barlake.backtest.api import from_signals
 from barlake.backtest.result import Result
+from barlake.backtest.sweep import run_strategy
 from barlake.errors import ConfigError, DataError
 from barlake.lake import Lake
-from barlake.strategies import Signals, get_strategy, load_rules
+from barlake.strategies import RuleStrategy, Strategy, get_strategy, load_rules
 
 RULES = "rules"
 
@@ -46,16 +46,14 @@ def parse_params(items: Iterable[str] | Mapping[str, Any] | None) -> dict[str, A
     return out
 
 
-def _signals(bars, strategy: str, params, rules) -> tuple[Signals, str, dict[str, Any], str | None]:
-    """(signals, name, parameter values, direction the rules ask for) of a strategy or rules."""
+def _strategy(strategy: str, params, rules) -> tuple[Strategy | RuleStrategy, dict[str, Any]]:
+    """The built-in strategy and its parameter values, or the rules of a rules file."""
     if (strategy == RULES) != (rules is not None):
         raise ConfigError("use `barlake backtest rules --rules FILE.yaml` for a rules file")
     if rules is not None:
-        rule = load_rules(rules)
-        return rule.signals(bars), rule.name, {}, rule.direction
+        return load_rules(rules), {}
     chosen = get_strategy(strategy)
-    values = chosen.resolve(parse_params(params))
-    return chosen.func(bars, **values), chosen.name, values, None
+    return chosen, chosen.resolve(parse_params(params))
 
 
 def run_backtest(
@@ -80,20 +78,9 @@ def run_backtest(
         raise DataError(
             f"no {timeframe} bars for {source}/{instrument} in that range (see `barlake ls`)"
         )
-    signals, name, values, direction = _signals(bars, strategy, params, rules)
-    if direction is not None:
-        options.setdefault("direction", direction)
-    entries, exits, short_entries, short_exits = signals
-    result = from_signals(
-        bars,
-        entries,
-        exits,
-        short_entries=short_entries,
-        short_exits=short_exits,
-        timeframe=timeframe,
-        **options,
-    )
-    run = BacktestRun(result, name, values)
+    chosen, values = _strategy(strategy, params, rules)
+    result = run_strategy(bars, chosen, values, timeframe=timeframe, **options)
+    run = BacktestRun(result, chosen.name, values)
     if report is not None:
         run.report = result.report(report, title=f"{source}/{instrument} {timeframe} · {run.title}")
     return run

@@ -15,22 +15,36 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from barlake.backtest.api import Prices, as_signal, from_signals, risk_atr, route, simulate
-from barlake.backtest.metrics import compute_stats
+from barlake.backtest.api import Prices, from_signals, risk_atr, run_signals
 from barlake.backtest.result import Result
 from barlake.backtest.settings import Settings
+from barlake.errors import ConfigError
 from barlake.strategies.frame import Frame
+from barlake.strategies.rules import RuleStrategy
+from barlake.timeframes import parse_timeframe
 
 if TYPE_CHECKING:
     from barlake.strategies.base import Signals, Strategy
 
 
 def run_strategy(
-    bars: pd.DataFrame, strategy: Strategy, params: Mapping[str, Any] | None = None, **options: Any
+    bars: pd.DataFrame,
+    strategy: Strategy | RuleStrategy,
+    params: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> Result:
-    """One backtest of a strategy with its defaults updated by `params`; `options` go to
-    `from_signals` (fees_bps, tp_pct, mode, ...)."""
-    signals = strategy.signals(bars, **dict(params or {}))
+    """One backtest of a strategy with its defaults updated by `params`, or of rules (no
+    params; their own direction unless `direction` is given; external series joined as of the
+    closes of `timeframe` when given). `options` go to `from_signals` (timeframe, fees_bps,
+    tp_pct, mode, ...)."""
+    if isinstance(strategy, RuleStrategy):
+        if params:
+            raise ConfigError(f"rules take no parameters, got {sorted(params)}")
+        timeframe = options.get("timeframe")
+        signals = strategy.signals(bars, parse_timeframe(timeframe) if timeframe else None)
+        options.setdefault("direction", strategy.direction)
+    else:
+        signals = strategy.signals(bars, **dict(params or {}))
     return from_signals(
         bars, *signals[:2], short_entries=signals[2], short_exits=signals[3], **options
     )
@@ -55,16 +69,11 @@ def sweep(
     sets = [
         strategy.resolve(p) for p in (param_sets if param_sets is not None else strategy.grid())
     ]
-    n = len(frame)
 
     def one(values: dict[str, Any]) -> dict[str, Any]:
         signals: Signals = strategy.func(frame, **values)
-        raw = [as_signal(s, n, "signal") for s in signals]
-        state, _, _ = simulate(
-            prices, route(settings.direction, *raw), settings, record=False, atr=atr
-        )
-        stats = compute_stats(
-            state, settings.init_cash, prices.step_ms, prices.span_ms, periods_per_year
+        stats, _, _ = run_signals(
+            prices, signals, settings, record=False, atr=atr, periods_per_year=periods_per_year
         )
         return {**values, **stats}
 

@@ -1,15 +1,19 @@
-"""Arrow table (lake shape) ↔ pandas frame (API shape: UTC DatetimeIndex named `time`)."""
+"""Arrow table (lake shape) ↔ pandas frame (API shape: UTC DatetimeIndex named `time`), and a
+frame's OHLCV columns as the float64 arrays the kernels read."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from barlake.bars.schema import CORE_COLUMNS, TIMESTAMP, conform
-from barlake.errors import DataError
+from barlake.bars.schema import CORE_COLUMNS, PRICE_COLUMNS, TIMESTAMP, conform
+from barlake.errors import ConfigError, DataError
 
 INDEX_NAME = "time"
+OHLCV = (*PRICE_COLUMNS, "volume")
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
@@ -45,3 +49,20 @@ def frame_to_table(frame: pd.DataFrame) -> pa.Table:
 
 def ordered_columns(names: list[str]) -> list[str]:
     return [*CORE_COLUMNS, *(n for n in names if n not in CORE_COLUMNS)]
+
+
+def ohlcv_arrays(
+    frame: pd.DataFrame, names: Sequence[str] = OHLCV, *, required: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
+    """The `names` columns a frame has, by lower-case name (so backtesting.py's `Close` reads
+    too), as contiguous float64 arrays; a missing `required` column is a ConfigError."""
+    lower = {str(c).lower(): c for c in frame.columns}
+    missing = [c for c in required if c not in lower]
+    if missing:
+        noun = "columns" if len(required) > 1 else "column"
+        raise ConfigError(f"bars need {'/'.join(required)} {noun}; missing {missing}")
+    return {
+        name: np.ascontiguousarray(frame[lower[name]].to_numpy(dtype=np.float64))
+        for name in names
+        if name in lower
+    }

@@ -62,8 +62,8 @@ def optimize(
     start: StartOpt = None,
     end: EndOpt = None,
     strategies: Annotated[
-        str, typer.Option(help="Comma-separated strategies.")
-    ] = "ma_cross,rsi_reversion,bollinger_breakout,stochastic,range_breakout",
+        str | None, typer.Option(help="Comma-separated strategies.", show_default="all")
+    ] = None,
     max_trials: Annotated[int, typer.Option(help="Trials per strategy (and fold).")] = 500,
     time_budget: Annotated[float, typer.Option(help="Seconds before the run stops itself.")] = 600,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
@@ -72,7 +72,10 @@ def optimize(
     dd_max: Annotated[float, typer.Option(help="Champion's max test drawdown, %.")] = 20.0,
     fees_bps: Annotated[float, typer.Option(help="Fee per fill, basis points.")] = 4.5,
     slippage_bps: Annotated[float, typer.Option(help="Slippage per fill, basis points.")] = 1.0,
-    modes: Annotated[str, typer.Option(help="Position modes to search.")] = "none,grid,martingale",
+    modes: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated position modes to search.", show_default="all"),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Sampler seed.")] = 42,
     sampler: Annotated[str, typer.Option(help="nsga2 (default) or tpe.")] = "nsga2",
     population: Annotated[
@@ -95,13 +98,15 @@ def optimize(
 
     if source is None or instrument is None or timeframe is None:
         raise ConfigError("barlake optimize needs --source, --instrument and --timeframe")
+    # comma-separated text as given (the config splits it); left out, the config's default: all
+    names: dict[str, Any] = {"strategies": strategies, "modes": modes}
     config = OptimizeConfig(
         source,
         instrument,
         timeframe,
         start,
         end,
-        strategies=tuple(strategies.split(",")),
+        **{k: v for k, v in names.items() if v is not None},
         max_trials=max_trials,
         time_budget=time_budget,
         workers=workers,
@@ -110,7 +115,6 @@ def optimize(
         dd_max=dd_max,
         fees_bps=fees_bps,
         slippage_bps=slippage_bps,
-        modes=tuple(modes.split(",")),
         seed=seed,
         sampler=sampler,
         population=population,
@@ -226,12 +230,13 @@ def _status_table(status: dict[str, Any]) -> Table:
     table = Table(
         "study", "done", "feasible", "best train points (return % / max DD %)", title=title
     )
+    folds = len({study["fold"] for study in status["studies"]}) > 1
     for study in status["studies"]:
         points = "  ".join(
             f"#{p['number']} {p['train_return_pct']:+.2f}/{p['train_max_dd_pct']:.2f}"
             for p in study["best"][:3]
         )
-        name = study["strategy"] + (f" fold {study['fold']}" if "fold" in study["study"] else "")
+        name = study["strategy"] + (f" fold {study['fold']}" if folds else "")
         table.add_row(name, f"{study['done']}/{study['target']}", str(study["feasible"]), points)
     return table
 

@@ -15,9 +15,11 @@ without quotes is the nulls-and-empty-arrays document; unknown paths are 404. Mo
 0-based and 2-digit in bi5, 1-based and unpadded in JSON, and month 00 ≠ month 01, so a
 client off by one month reads the wrong data (or a 404 for "12").
 
-Handler faults (besides the pipeline's 503, slow/hang, truncate, drop): `empty` answers
-"no data" once for a path that has data (dukascopy-node#130), `badlength` sends a bi5 body
-whose records are not a multiple of the record size (JSON: arrays of unequal length).
+Faults the handlers apply (picked by the pipeline like its 503, slow/hang, truncate, drop;
+read with `request_fault`): `empty` answers "no data" once for a path that has data
+(dukascopy-node#130), `badlength` sends a bi5 body whose records are not a multiple of the
+record size (JSON: arrays of unequal length). A rule picked for a request answered "no
+data" or 404 anyway (a period not over yet, a closed hour) is spent without effect.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ import numpy as np
 from aiohttp import web
 
 from barlake.emulator import dukascopy_wire as wire
-from barlake.emulator.dukascopy_market import DAY_MS, HOUR_MS, MINUTE_MS, Dense, FxBook, FxMarket
+from barlake.emulator.dukascopy_market import Dense, FxBook, FxMarket
 from barlake.emulator.faults import Fault
-from barlake.emulator.pipeline import Venue, guard
+from barlake.emulator.pipeline import Venue, guard, request_fault
+from barlake.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, floor_ts
 
 BI5_NAME = re.compile(
     r"^(?:(?P<hour>\d{2})h_ticks|(?P<side>BID|ASK)_candles_(?P<tf>min_1|hour_1|day_1))\.bi5$"
@@ -60,7 +63,6 @@ class Period:
 
 
 BOOK = web.AppKey("book", FxBook)
-VENUE = web.AppKey("venue", Venue)
 RULES = web.AppKey("rules", DukascopyRules)
 
 
@@ -157,7 +159,7 @@ async def bi5_file(request: web.Request) -> web.Response:
     now = request.app[BOOK].clock()
     if not (market.spec.first_ms < period.end <= now):  # not over yet, or before the history
         return _no_data(request)
-    fault = request.app[VENUE].faults.take(request.path, handler=True)
+    fault = request_fault(request)
     if fault is not None and fault.kind == "empty":
         return _no_data(request)
     files, code = request.app[FILES], market.spec.code
@@ -181,7 +183,7 @@ async def json_candles(request: web.Request) -> web.Response:
     period = _json_period(request, size, now)
     if period is None:
         return _not_found()
-    fault = request.app[VENUE].faults.take(request.path, handler=True)
+    fault = request_fault(request)
     side, code = info["side"].lower(), market.spec.code
     if fault is not None and fault.kind == "empty":
         body = wire.json_candles(_no_candles(), period.start, size, market.spec.factor)
@@ -204,7 +206,7 @@ async def json_ticks(request: web.Request) -> web.Response:
     period = None if market is None else _json_period(request, HOUR_MS, now, ticks=True)
     if market is None or period is None:
         return _not_found()
-    fault = request.app[VENUE].faults.take(request.path, handler=True)
+    fault = request_fault(request)
     quotes = market.quotes(period.start, min(period.end, now))
     if fault is not None and fault.kind == "empty":
         quotes = quotes.take(slice(0, 0))
@@ -230,8 +232,7 @@ def _json_period(request: web.Request, size: int, now: int, ticks: bool = False)
 
 def _running(now: int, size: int, ticks: bool) -> int:
     if ticks or size == MINUTE_MS:
-        unit = HOUR_MS if ticks else DAY_MS
-        return now - now % unit
+        return floor_ts(now, HOUR_MS if ticks else DAY_MS)
     moment = datetime.fromtimestamp(now / 1000, tz=UTC)
     return _utc(moment.year, moment.month) if size == HOUR_MS else _utc(moment.year)
 
@@ -248,7 +249,7 @@ async def missing(request: web.Request) -> web.Response:
 
 def build(book: FxBook, venue: Venue, rules: DukascopyRules) -> web.Application:
     app = web.Application(middlewares=[guard(venue)])
-    app[BOOK], app[VENUE], app[RULES] = book, venue, rules
+    app[BOOK], app[RULES] = book, rules
     app[FILES] = Files(book)
     bi5 = "/datafeed/{code}"
     app.router.add_get(bi5 + "/{year}/{month}/{day}/{name}", bi5_file)

@@ -14,7 +14,6 @@ Closed: FX and CFDs from Friday 22:00 to Sunday 22:00 UTC and on 25 December and
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,14 +22,11 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from barlake.emulator.market import stable_seed, utc_ms, wall_clock_ms
+from barlake.emulator.market import DayOpens, stable_seed, utc_ms, wall_clock_ms
+from barlake.timeframes import DAY_MS, MINUTE_MS, floor_ts
 
-MINUTE_MS = 60_000
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 PER_DAY = 1440
 VOLUME_UNIT = 10_000  # every quote's volume is a multiple of 10 000 units (0.01 million)
-MONDAY_MS = 4 * DAY_MS  # 1970-01-05 was a Monday
 
 
 @dataclass(frozen=True)
@@ -109,9 +105,8 @@ class FxMarket:
         self.spec = spec
         self._seed = stable_seed(venue, spec.code)
         self._first_day = spec.first_ms // DAY_MS
-        self._opens = [math.log(spec.price)]
-        self._shocks = np.random.default_rng([self._seed, 1]).standard_normal(4096).tolist()
-        self._lock = threading.Lock()
+        shocks = np.random.default_rng([self._seed, 1]).standard_normal(4096).tolist()
+        self._opens = DayOpens(spec.price, self._first_day, shocks, 0.004, 0.02)
         self.day_quotes = lru_cache(maxsize=64)(self._make_day)
         self.minute_candles = lru_cache(maxsize=64)(self._make_minutes)
 
@@ -139,16 +134,6 @@ class FxMarket:
 
     # -- drawing ---------------------------------------------------------------------------
 
-    def _open_log(self, day: int) -> float:
-        """Log price at the day's open: a slow mean-reverting walk from the first day."""
-        index = max(day - self._first_day, 0)
-        with self._lock:
-            while len(self._opens) <= index:
-                last = self._opens[-1]
-                shock = self._shocks[len(self._opens) % len(self._shocks)] * 0.004
-                self._opens.append(last + shock - 0.02 * (last - self._opens[0]))
-            return self._opens[index]
-
     def _make_day(self, day: int) -> Quotes:
         spec = self.spec
         empty = np.empty(0, np.int64)
@@ -165,8 +150,8 @@ class FxMarket:
         offsets = rng.integers(0, MINUTE_MS, n)
         order = np.lexsort((offsets, minute))
         ts = day * DAY_MS + minute[order] * MINUTE_MS + offsets[order]
-        start = round(math.exp(self._open_log(day)) * spec.factor)
-        target = round(math.exp(self._open_log(day + 1)) * spec.factor)
+        start = round(math.exp(self._opens.log(day)) * spec.factor)
+        target = round(math.exp(self._opens.log(day + 1)) * spec.factor)
         walk = np.cumsum(rng.integers(-spec.step, spec.step + 1, n))
         drift = np.rint(np.arange(1, n + 1) / n * (target - start - walk[-1])).astype(np.int64)
         bid = np.maximum(start + walk + drift, 1)
@@ -209,7 +194,7 @@ class FxMarket:
             quotes = self.day_quotes(earlier)
             if len(quotes):
                 return int((quotes.bid if side == "bid" else quotes.ask)[-1])
-        return round(math.exp(self._open_log(day)) * self.spec.factor)
+        return round(math.exp(self._opens.log(day)) * self.spec.factor)
 
 
 def aggregate(minute: Dense, size_ms: int, anchor_ms: int) -> Dense:
@@ -259,22 +244,20 @@ class FxBook:
         """Ground truth: closed 1m bars of minutes with quotes, in lake shape, as of now.
         Prices are points / factor (mid: (bid + ask) / (2 · factor)); volumes in millions
         (mid: the mean of both sides)."""
-        now = self.clock()
+        if side not in ("bid", "ask", "mid"):
+            raise ValueError(f"side {side!r}: use bid, ask or mid")
         market = self.markets[code]
-        end = min(end_ms, now - now % MINUTE_MS)
+        end = min(end_ms, floor_ts(self.clock(), MINUTE_MS))
         if end <= start_ms:
             return _table(np.empty(0, np.int64), [np.empty(0)] * 4, np.empty(0))
-        sides = {s: _real(market.candles(s, start_ms, end, MINUTE_MS)) for s in ("bid", "ask")}
         factor = float(market.spec.factor)
         names = ("open", "high", "low", "close")
         if side == "mid":
-            b, a = sides["bid"], sides["ask"]
+            b, a = (_real(market.candles(s, start_ms, end, MINUTE_MS)) for s in ("bid", "ask"))
             prices = [(getattr(b, n) + getattr(a, n)) / (2 * factor) for n in names]
-            volume = (b.units / 1e6 + a.units / 1e6) / 2
-            return _clip(_table(b.ts, prices, volume), start_ms, end)
-        c = sides[side]
-        prices = [getattr(c, n) / factor for n in names]
-        return _clip(_table(c.ts, prices, c.units / 1e6), start_ms, end)
+            return _table(b.ts, prices, (b.units / 1e6 + a.units / 1e6) / 2)
+        c = _real(market.candles(side, start_ms, end, MINUTE_MS))
+        return _table(c.ts, [getattr(c, n) / factor for n in names], c.units / 1e6)
 
 
 def _real(dense: Dense) -> Dense:
@@ -286,9 +269,3 @@ def _table(ts: np.ndarray, prices: list[np.ndarray], volume: np.ndarray) -> pa.T
     arrays = [pa.array(ts, pa.int64())]
     arrays += [pa.array(np.asarray(x, np.float64)) for x in (*prices, volume)]
     return pa.Table.from_arrays(arrays, names=names)
-
-
-def _clip(table: pa.Table, start: int, end: int) -> pa.Table:
-    ts = table.column(0).to_numpy()
-    keep = (ts >= start) & (ts < end)
-    return table.filter(pa.array(keep))

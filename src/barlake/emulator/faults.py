@@ -31,9 +31,9 @@ KINDS = frozenset(
     {"429", "403", "500", "502", "503", "504", "slow", "truncate", "drop", "checksum"}
     | {"hang", "empty", "badlength"}
 )
-HANDLER_KINDS = frozenset({"empty", "badlength"})  # applied by the server's own handler
+HANDLER_KINDS = frozenset({"empty", "badlength"})  # only the Dukascopy handlers apply these
 HANG_SECONDS = 600.0
-VENUES = ("binance", "archive", "hyperliquid", "dukascopy")
+VENUES = ("binance", "archive", "hyperliquid", "dukascopy")  # the emulator's servers, port order
 _SPEC = re.compile(
     r"^(?:(?P<venue>[a-z]+):)?(?P<kind>[0-9]{3}|[a-z]+)(?:=(?P<value>[0-9.]+))?"
     r"(?:x(?P<times>[0-9]+|\*))?(?:/(?P<every>[0-9]+))?(?:@(?P<path>/\S*))?$"
@@ -87,13 +87,11 @@ class Faults:
             self.rules.append(rule)
         return rule
 
-    def take(self, path: str, *, handler: bool = False) -> Fault | None:
-        """The rule that fires for this request, if any (consumes one of its `times`);
-        `handler=True` looks only at the kinds a server's handler applies (HANDLER_KINDS)."""
+    def take(self, path: str) -> Fault | None:
+        """The one rule that fires for this request, if any (consumes one of its `times`)."""
         with self._lock:
             for rule in self.rules:
-                mine = (rule.kind in HANDLER_KINDS) == handler
-                if rule.kind == "checksum" or not mine or not rule.matches(path):
+                if rule.kind == "checksum" or not rule.matches(path):
                     continue
                 rule.seen += 1
                 if rule.seen % rule.every == 0:
@@ -145,6 +143,8 @@ def parse(spec: str | list[str] | None) -> list[Setting]:
                 f"bad fault {raw!r}: use [venue:]kind[=value][xN][/M][@path] with venue in "
                 f"{'|'.join(VENUES)} and kind in {'|'.join(sorted(KINDS))}|budget"
             )
+        if kind in HANDLER_KINDS and venue != "dukascopy":
+            raise ValueError(f"bad fault {raw!r}: {kind} is for dukascopy only")
         every = int(match["every"] or 1)
         times_text = match["times"] or ("*" if every > 1 else "1")
         times = None if times_text == "*" else int(times_text)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -25,9 +25,8 @@ import numpy as np
 import pyarrow as pa
 
 from barlake.dates import now_ms
+from barlake.timeframes import DAY_MS, MINUTE_MS, floor_ts
 
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
 PER_DAY = 1440
 QUOTES = ("USDT", "USDC", "FDUSD", "BTC", "ETH", "BNB", "EUR")
 
@@ -73,6 +72,37 @@ def stable_seed(*parts: str) -> int:
     """A seed that does not change between runs or Python versions (unlike hash())."""
     digest = hashlib.sha256(":".join(parts).encode()).digest()
     return int.from_bytes(digest[:8], "little")
+
+
+class DayOpens:
+    """Log price at each day's open: a slow mean-reverting walk from `price` on `first_day`
+    (days since the epoch), one shock a day (`shocks[k % len] · sigma`) pulled back by `pull`
+    of its distance from the start. Grown on demand under a lock, so any day may come first."""
+
+    def __init__(
+        self,
+        price: float,
+        first_day: int,
+        shocks: Sequence[float] | np.ndarray,
+        sigma: float,
+        pull: float,
+    ) -> None:
+        self._logs = [math.log(price)]
+        self._first_day = first_day
+        self._shocks = shocks
+        self._sigma = sigma
+        self._pull = pull
+        self._lock = threading.Lock()
+
+    def log(self, day: int) -> float:
+        index = max(day - self._first_day, 0)
+        logs = self._logs
+        with self._lock:
+            while len(logs) <= index:
+                last = logs[-1]
+                shock = self._shocks[len(logs) % len(self._shocks)] * self._sigma
+                logs.append(last + shock - self._pull * (last - logs[0]))
+            return logs[index]
 
 
 @dataclass(frozen=True)
@@ -151,9 +181,8 @@ class Market:
         self._seed = stable_seed(venue, spec.symbol)
         self._first_day = spec.listing_ms // DAY_MS
         self._day_sigma = spec.sigma * math.sqrt(PER_DAY)
-        self._shocks = np.random.default_rng([self._seed, 7]).standard_normal(4096)
-        self._log_opens = [math.log(spec.price)]
-        self._lock = threading.Lock()
+        shocks = np.random.default_rng([self._seed, 7]).standard_normal(4096)
+        self._opens = DayOpens(spec.price, self._first_day, shocks, self._day_sigma, 0.01)
         self._day = lru_cache(maxsize=48)(self._make_day)
 
     @property
@@ -181,7 +210,7 @@ class Market:
 
     def forming(self, now_ms: int) -> Bars:
         """The still-open bar of the current minute, partly filled; empty if the venue is idle."""
-        minute = now_ms - now_ms % MINUTE_MS
+        minute = floor_ts(now_ms, MINUTE_MS)
         full = self.minutes(minute, minute + MINUTE_MS)
         if not len(full):
             return full
@@ -200,7 +229,7 @@ class Market:
 
     def live(self, start_ms: int, end_ms: int, now_ms: int) -> Bars:
         """What a venue serves at `now_ms`: closed bars, then the forming one if in range."""
-        minute = now_ms - now_ms % MINUTE_MS
+        minute = floor_ts(now_ms, MINUTE_MS)
         closed = self.minutes(start_ms, min(end_ms, minute))
         if not start_ms <= minute < end_ms:
             return closed
@@ -210,26 +239,15 @@ class Market:
     def bars(self, start_ms: int, end_ms: int, now_ms: int | None = None) -> pa.Table:
         """Ground truth: CLOSED 1m bars with open in [start_ms, end_ms), in lake shape."""
         now = wall_clock_ms() if now_ms is None else now_ms
-        return self.minutes(start_ms, min(end_ms, now - now % MINUTE_MS)).to_table()
+        return self.minutes(start_ms, min(end_ms, floor_ts(now, MINUTE_MS))).to_table()
 
     def _empty(self) -> Bars:
         return Bars.concat([], self.spec.price_decimals, self.spec.qty_decimals)
 
-    def _log_open(self, day: int) -> float:
-        """Log price at the day's open: a slow mean-reverting walk from the listing price."""
-        index = max(day - self._first_day, 0)
-        anchor = self._log_opens[0]
-        with self._lock:
-            while len(self._log_opens) <= index:
-                last = self._log_opens[-1]
-                shock = self._shocks[len(self._log_opens) % len(self._shocks)] * self._day_sigma
-                self._log_opens.append(last + shock - 0.01 * (last - anchor))
-            return self._log_opens[index]
-
     def _make_day(self, day: int) -> Bars:
         spec = self.spec
         rng = np.random.default_rng([self._seed, day])
-        lo, hi = self._log_open(day), self._log_open(day + 1)
+        lo, hi = self._opens.log(day), self._opens.log(day + 1)
         walk = np.cumsum(rng.standard_normal(PER_DAY) * spec.sigma)
         k = np.arange(1, PER_DAY + 1) / PER_DAY
         close_log = lo + walk - k * walk[-1] + k * (hi - lo)

@@ -2,6 +2,8 @@
 
 Order per request: read the body → pick a fault → `slow` waits → `drop` / forced status
 answer → weight check (429/418) → handler → weight header → `truncate` → log entry.
+The fault picked here is the request's only one; handlers that shape their own answer
+(Dukascopy's `empty`, `badlength`) read it with `request_fault`, as they read the body.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from barlake.emulator.limits import Verdict, WeightLimiter, interval_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATUS_FAULTS = frozenset({"403", "500", "502", "503", "504"})
-# aiohttp >= 3.12 wants typed request keys; older versions take a plain string.
-BODY_KEY: Any = (
-    web.RequestKey("barlake.body", object) if hasattr(web, "RequestKey") else "barlake.body"
-)
+
+
+def _request_key(name: str, kind: type) -> Any:
+    """aiohttp >= 3.12 wants typed request keys; older versions take a plain string."""
+    return web.RequestKey(name, kind) if hasattr(web, "RequestKey") else name
+
+
+BODY_KEY: Any = _request_key("barlake.body", object)
+FAULT_KEY: Any = _request_key("barlake.fault", Fault)
 
 
 class ApiError(Exception):
@@ -82,12 +89,20 @@ def request_body(request: web.Request) -> Any:
     return request.get(BODY_KEY)
 
 
+def request_fault(request: web.Request) -> Fault | None:
+    """The fault the pipeline picked for this request, or None."""
+    fault: Fault | None = request.get(FAULT_KEY)
+    return fault
+
+
 def guard(venue: Venue) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         body = await _read_json(request)
         fault = venue.faults.take(request.path)
         kind = fault.kind if fault else None
+        if fault is not None:
+            request[FAULT_KEY] = fault
         if fault and kind == "slow":
             await asyncio.sleep(fault.seconds)
         limiter = venue.limiter_for(request.path)

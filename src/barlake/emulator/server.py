@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from types import TracebackType
 
 import pyarrow as pa
@@ -26,7 +27,7 @@ from barlake.emulator.binance_archive import ArchiveRules
 from barlake.emulator.binance_wire import Books
 from barlake.emulator.dukascopy import DukascopyRules
 from barlake.emulator.dukascopy_market import FxBook
-from barlake.emulator.faults import parse
+from barlake.emulator.faults import VENUES, parse
 from barlake.emulator.limits import WeightLimiter
 from barlake.emulator.market import MarketBook, wall_clock_ms
 from barlake.emulator.pipeline import Venue
@@ -65,24 +66,22 @@ class Emulator:
         )
         coins = universe.hyperliquid(None if symbols is None else spot)
         self.hyperliquid_book = MarketBook(coins, "hyperliquid", clock)
-        self.binance = Venue("binance", clock, limiters={
-            "/api/": WeightLimiter(spot_budget, ban_seconds, weight_window_s),
-            "/fapi/": WeightLimiter(usdm_budget, ban_seconds, weight_window_s),
-        })  # fmt: skip
-        self.archive = Venue("archive", clock)
-        self.hyperliquid = Venue(
-            "hyperliquid",
-            clock,
-            limiters={"/info": WeightLimiter(hyperliquid_budget, ban_seconds, weight_window_s)},
-        )
+        limiter = partial(WeightLimiter, ban_seconds=ban_seconds, window_s=weight_window_s)
+        limiters = {
+            "binance": {"/api/": limiter(spot_budget), "/fapi/": limiter(usdm_budget)},
+            "hyperliquid": {"/info": limiter(hyperliquid_budget)},
+        }
+        # The servers by name, in port order: knobs, reset, ports and URLs all follow it.
+        self.venues = {name: Venue(name, clock, limiters.get(name, {})) for name in VENUES}
+        self.binance, self.archive = self.venues["binance"], self.venues["archive"]
+        self.hyperliquid, self.dukascopy = self.venues["hyperliquid"], self.venues["dukascopy"]
         self.archive_rules = ArchiveRules(first_monday)
         self.dukascopy_book = FxBook(clock=clock)
-        self.dukascopy = Venue("dukascopy", clock)
         self.dukascopy_rules = DukascopyRules()
         self.clock = clock
         self.configure(faults)
-        self._ports = (port, port + 1, port + 2, port + 3) if port else (0, 0, 0, 0)
-        self._urls: list[str] = []
+        self._ports = {name: port + i if port else 0 for i, name in enumerate(self.venues)}
+        self._urls: dict[str, str] = {}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -91,12 +90,7 @@ class Emulator:
     # -- knobs and truth -------------------------------------------------------------------
 
     def venue(self, name: str) -> Venue:
-        return {
-            "binance": self.binance,
-            "archive": self.archive,
-            "hyperliquid": self.hyperliquid,
-            "dukascopy": self.dukascopy,
-        }[name]
+        return self.venues[name]
 
     def configure(self, faults: str | list[str] | None) -> None:
         """Apply a fault spec (see `barlake.emulator.faults`), e.g. `"500x3,archive:checksum"`."""
@@ -110,7 +104,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Clear faults, bans, weight and request logs on every server."""
-        for venue in (self.binance, self.archive, self.hyperliquid, self.dukascopy):
+        for venue in self.venues.values():
             venue.reset()
 
     def bars(self, symbol: str, start_ms: int, end_ms: int) -> pa.Table:
@@ -133,25 +127,25 @@ class Emulator:
     @property
     def base_url(self) -> str:
         """Binance REST root (scheme + host + port); `/api/v3` and `/fapi/v1` live under it."""
-        return self._url(0)
+        return self._url("binance")
 
     @property
     def archive_url(self) -> str:
-        return self._url(1)
+        return self._url("archive")
 
     @property
     def hyperliquid_url(self) -> str:
-        return self._url(2)
+        return self._url("hyperliquid")
 
     @property
     def dukascopy_url(self) -> str:
         """Dukascopy root: `/datafeed/...` (bi5) and `/v1/...` (JSON API) live under it."""
-        return self._url(3)
+        return self._url("dukascopy")
 
-    def _url(self, index: int) -> str:
+    def _url(self, name: str) -> str:
         if not self._urls:
             raise RuntimeError("the emulator is not running: use `with Emulator() as emu:`")
-        return self._urls[index]
+        return self._urls[name]
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -169,7 +163,7 @@ class Emulator:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=30)
         self._thread = self._loop = None
-        self._urls = []
+        self._urls = {}
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -179,25 +173,28 @@ class Emulator:
     ) -> None:
         self.stop()
 
-    def _apps(self) -> list[web.Application]:
-        return [
-            binance_rest.build(self.books, self.binance),
-            binance_archive.build(self.books, self.archive, self.archive_rules),
-            hyperliquid.build(self.hyperliquid_book, self.hyperliquid),
-            dukascopy.build(self.dukascopy_book, self.dukascopy, self.dukascopy_rules),
-        ]
+    def _app(self, name: str) -> web.Application:
+        if name == "binance":
+            return binance_rest.build(self.books, self.binance)
+        if name == "archive":
+            return binance_archive.build(self.books, self.archive, self.archive_rules)
+        if name == "hyperliquid":
+            return hyperliquid.build(self.hyperliquid_book, self.hyperliquid)
+        if name == "dukascopy":
+            return dukascopy.build(self.dukascopy_book, self.dukascopy, self.dukascopy_rules)
+        raise KeyError(name)
 
     def _serve(self) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         runners: list[web.AppRunner] = []
         try:
-            for app, port in zip(self._apps(), self._ports, strict=True):
-                runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+            for name, port in self._ports.items():
+                runner = web.AppRunner(self._app(name), access_log=None, shutdown_timeout=0.2)
                 loop.run_until_complete(runner.setup())
                 runners.append(runner)
                 loop.run_until_complete(web.TCPSite(runner, HOST, port).start())
-                self._urls.append(f"http://{HOST}:{runner.addresses[0][1]}")
+                self._urls[name] = f"http://{HOST}:{runner.addresses[0][1]}"
         except BaseException as error:  # reported to start() in the caller's thread
             self._error = error
         self._loop = loop

@@ -19,8 +19,9 @@ import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
-from barlake.bars.frame import frame_to_table
-from barlake.bars.schema import CORE_COLUMNS, TIMESTAMP
+from barlake.adapters import backtrader_frame
+from barlake.bars.frame import frame_to_table, table_to_frame
+from barlake.bars.schema import TIMESTAMP
 from barlake.errors import ConfigError, DataError
 from barlake.lake.atomic import atomic_path
 
@@ -29,7 +30,6 @@ _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SQLITE_DISK_ERRORS = frozenset(
     {sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN}
 )
-_BACKTRADER_COLUMNS = CORE_COLUMNS[1:]  # open high low close volume, matched by name
 
 
 def export_frame(frame: pd.DataFrame, fmt: str, out: Path, *, table: str = "ohlcv") -> Path:
@@ -82,12 +82,9 @@ def _write_feather(lake: pa.Table, out: Path, _table: str) -> None:
 
 def _write_backtrader(lake: pa.Table, out: Path, _table: str) -> None:
     """bt.feeds.PandasData reads the index as the bar time and matches columns by name."""
-    index = pd.DatetimeIndex(
-        lake.column(TIMESTAMP).to_numpy().astype("datetime64[ms]"), name="datetime"
-    )
-    data = {name: lake.column(name).to_numpy() for name in _BACKTRADER_COLUMNS}
+    frame = backtrader_frame(table_to_frame(lake))
     with atomic_path(out) as tmp:
-        pd.DataFrame(data, index=index).to_parquet(tmp, compression="zstd")
+        frame.to_parquet(tmp, compression="zstd")
 
 
 def _write_sqlite(lake: pa.Table, out: Path, table: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,7 +38,8 @@ _REAL_VOLUME = ("volume", "vol", "v", "real_volume", "base_volume")
 _TICK_VOLUME = ("tick_volume", "tickvol", "tick_vol", "ticks")
 _EXTRAS = {"trades": ("trades", "number_of_trades", "num_trades"),
            "quote_volume": ("quote_volume", "quote_asset_volume", "quote_av")}  # fmt: skip
-_TIME_NAMES = frozenset((*_TIME_SINGLE, "time", "date"))
+_TIME_ORDER = (*_TIME_SINGLE, "time", "date")  # most specific first
+_TIME_NAMES = frozenset(_TIME_ORDER)
 _KNOWN = _TIME_NAMES.union(*_PRICE_ALIASES.values(), _REAL_VOLUME, _TICK_VOLUME, *_EXTRAS.values())
 
 # Headerless layouts, by column count: plain OHLCV, and Binance's public kline dumps.
@@ -76,7 +78,7 @@ _BINARY_EXTENSIONS = {".parquet": "parquet", ".pq": "parquet", ".feather": "feat
 class _Column:
     """Where a value came from, so an error names the file, the column and the data row."""
 
-    path: Path
+    path: Path | str
     name: str
 
     def error(self, values: pd.Series, i: int, why: str) -> DataError:
@@ -98,15 +100,6 @@ def read_bar_file(path: Path, *, tz: str = "UTC") -> pa.Table:
         raise ConfigError(f"{path}: no such file; check the path")
     raw = _read_any(path)
     return _to_lake(raw, path, tz)
-
-
-def infer_timeframe_ms(ts: np.ndarray) -> int | None:
-    """Most common gap between distinct open times, so weekends and holes do not decide it."""
-    stamps = np.unique(np.asarray(ts, dtype=np.int64))
-    if stamps.size < 2:
-        return None
-    gaps, counts = np.unique(np.diff(stamps), return_counts=True)
-    return int(gaps[int(np.argmax(counts))])
 
 
 def _check_tz(tz: str) -> None:
@@ -292,11 +285,20 @@ def _time_ms(raw: pa.Table, cols: tuple[str, ...], path: Path, tz: str) -> np.nd
         date = _as_text(raw.column(cols[0]), width=8)
         clock = _as_text(raw.column(cols[1]), width=6)
         series = (date.str.strip() + " " + clock.str.strip()).str.strip()
-        where = _Column(path, f"{cols[0]} + {cols[1]}")
+        series = series.rename(f"{cols[0]} + {cols[1]}")
     else:
-        series = raw.column(cols[0]).to_pandas(date_as_object=False)
-        where = _Column(path, cols[0])
-    return _series_to_ms(series.reset_index(drop=True), tz, where)
+        series = raw.column(cols[0]).to_pandas(date_as_object=False).rename(cols[0])
+    return times_to_ms(series, tz, path)
+
+
+def time_column(columns: Iterable[Hashable]) -> Hashable | None:
+    """The column holding the times, by the names bar files use (compared like the importer
+    does: '<DATE>' → 'date', 'Open Time' → 'open_time'), the most specific name first:
+    timestamp_ms, timestamp, datetime, open_time, ..., then time, then date."""
+    by_norm: dict[str, Hashable] = {}
+    for name in columns:
+        by_norm.setdefault(_norm(str(name)), name)
+    return next((by_norm[n] for n in _TIME_ORDER if n in by_norm), None)
 
 
 def _as_text(column: pa.ChunkedArray, width: int) -> pd.Series:
@@ -306,7 +308,14 @@ def _as_text(column: pa.ChunkedArray, width: int) -> pd.Series:
     return column.cast(pa.string()).to_pandas().astype("string").fillna("")
 
 
-def _series_to_ms(series: pd.Series, tz: str, where: _Column) -> np.ndarray:
+def times_to_ms(series: pd.Series, tz: str = "UTC", origin: Path | str = "times") -> np.ndarray:
+    """Times written any way a bar file writes them → UTC epoch ms: datetimes; ISO-8601 or
+    day-first dotted text; epoch s/ms/µs/ns (one unit per column, told by magnitude); YYYYMMDD
+    numbers. Naive times are wall clock in `tz`. A blank, unreadable or odd-unit time is a
+    DataError naming `origin`, the series' name and the data row."""
+    _check_tz(tz)
+    where = _Column(origin, str(series.name))
+    series = series.reset_index(drop=True)
     if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series):
         return _index_to_ms(pd.DatetimeIndex(series), series, tz, where)
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):

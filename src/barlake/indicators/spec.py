@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from barlake.bars.frame import ohlcv_arrays
 from barlake.indicators import api
 from barlake.indicators.api import ParameterError
 
@@ -272,14 +273,8 @@ def parse_spec(spec: str | Path | Iterable[str | Mapping[str, Any]] | None) -> l
 
 def _frame_arrays(df: pd.DataFrame) -> dict[str, Any]:
     """OHLCV as float64 arrays by lower-case name (so `Close` from backtesting.py works too)."""
-    lower = {str(c).lower(): c for c in df.columns}
-    arrays: dict[str, Any] = {
-        "_times": df.index if isinstance(df.index, pd.DatetimeIndex) else None
-    }
-    for name in ("open", "high", "low", "close", "volume"):
-        if name in lower:
-            arrays[name] = df[lower[name]].to_numpy(dtype=np.float64)
-    return arrays
+    times = df.index if isinstance(df.index, pd.DatetimeIndex) else None
+    return {"_times": times, **ohlcv_arrays(df)}
 
 
 def compute(df: pd.DataFrame, indicators: Sequence[Indicator]) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ from barlake.dates import to_ms
 from barlake.errors import ConfigError
 from barlake.lake.layout import check_name
 from barlake.sources.dukascopy_table import lookup as dukascopy_lookup
-from barlake.sources.dukascopy_table import unknown_scale
+from barlake.sources.dukascopy_table import scale_problem
 
 REQUIRED = ("instrument", "backend", "data_symbol")
 COLUMNS = (
@@ -258,10 +258,10 @@ def _cross_checks(backend: str, values: dict[str, object], bad: set[str]) -> Pro
     except BadCell as exc:
         return [("data_symbol", str(exc))]
     if backend == "dukascopy":
-        known = dukascopy_lookup(str(values["data_symbol"]))
-        if known or "price_scale" in values or "price_scale" in bad:
-            return []
-        return [("price_scale", f"empty; {unknown_scale(str(values['data_symbol']))}")]
+        code = str(values["data_symbol"])
+        scaled = "price_scale" in values or "price_scale" in bad
+        problem = scale_problem(code, dukascopy_lookup(code), scaled)
+        return [] if problem is None else [("price_scale", f"empty; {problem}")]
     if "market" in bad:
         return []
     market, price = values.get("market", "spot"), values.get("price", "last")

@@ -12,16 +12,17 @@ next attempt number. Claims are per session, so `resume` starts from a clean sla
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import time
 from pathlib import Path
-from typing import Protocol
-
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from typing import TYPE_CHECKING, Protocol
 
 from barlake.optimize.journal import read_from
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 class Claims(Protocol):
@@ -87,41 +88,52 @@ class FileClaims:
             os.close(self._fd)  # type: ignore[arg-type]
 
 
-_METADATA = sa.MetaData()
-CLAIMS_TABLE = sa.Table(
-    "barlake_claims",
-    _METADATA,
-    sa.Column("study", sa.String(512), primary_key=True),
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("session", sa.String(64), primary_key=True),
-    sa.Column("attempt", sa.Integer, primary_key=True),
-    sa.Column("worker", sa.String(256), nullable=False),
-    sa.Column("claimed_at", sa.Float, nullable=False),
-)
+@functools.cache
+def claims_table() -> sa.Table:
+    """The `barlake_claims` table (SQLAlchemy is imported only by runs on a database)."""
+    import sqlalchemy as sa
+
+    return sa.Table(
+        "barlake_claims",
+        sa.MetaData(),
+        sa.Column("study", sa.String(512), primary_key=True),
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("session", sa.String(64), primary_key=True),
+        sa.Column("attempt", sa.Integer, primary_key=True),
+        sa.Column("worker", sa.String(256), nullable=False),
+        sa.Column("claimed_at", sa.Float, nullable=False),
+    )
 
 
 class SqlClaims:
     """Claims as rows of `barlake_claims`; the primary key makes an insert the atomic claim."""
 
     def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
         self.engine = sa.create_engine(url, pool_pre_ping=True)
+        self.table = claims_table()
 
     def create_table(self) -> None:
         """Once per run, before any worker starts (two concurrent CREATEs could collide)."""
-        _METADATA.create_all(self.engine, checkfirst=True)
+        self.table.metadata.create_all(self.engine, checkfirst=True)
 
     def take(self, study: str, key: str, session: str, worker: str, attempt: int = 0) -> bool:
+        from sqlalchemy.exc import IntegrityError
+
         row = {"study": study, "key": key, "session": session, "attempt": attempt}
         row |= {"worker": worker, "claimed_at": time.time()}
         try:
             with self.engine.begin() as conn:
-                conn.execute(CLAIMS_TABLE.insert().values(**row))
+                conn.execute(self.table.insert().values(**row))
         except IntegrityError:
             return False
         return True
 
     def latest(self, study: str, key: str, session: str) -> tuple[int, float] | None:
-        t = CLAIMS_TABLE.c
+        import sqlalchemy as sa
+
+        t = self.table.c
         query = (
             sa.select(t.attempt, t.claimed_at)
             .where(t.study == study, t.key == key, t.session == session)
@@ -133,6 +145,6 @@ class SqlClaims:
         return None if row is None else (int(row[0]), time.time() - float(row[1]))
 
 
-def open_claims(url: str | None, ledger: Path) -> FileClaims | SqlClaims:
+def open_claims(url: str | None, ledger: Path) -> Claims:
     """The ledger next to the journal, SQL claims next to a database storage."""
     return FileClaims(ledger) if url is None else SqlClaims(url)

@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from barlake.backtest.settings import DIRECTIONS, MODES
+from barlake.backtest.settings import MODES, Settings
 from barlake.dates import to_range
 from barlake.errors import ConfigError
 from barlake.strategies import STRATEGIES, get_strategy
@@ -77,18 +77,14 @@ class OptimizeConfig:
             raise ConfigError(f"split is the train share, between 0 and 1; got {self.split!r}")
         if self.walk_forward and (not isinstance(self.walk_forward, int) or self.walk_forward < 2):
             raise ConfigError(f"walk_forward needs at least 2 folds, got {self.walk_forward!r}")
-        for name in ("fees_bps", "slippage_bps"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not 0 <= value <= 1000:
-                raise ConfigError(f"{name} must be a number in [0, 1000], got {value!r}")
         if self.population is not None:
             _whole("population", self.population, 2)
 
     def _check_choices(self) -> None:
         if self.sampler not in SAMPLERS:
             raise ConfigError(f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}")
-        if self.direction not in DIRECTIONS:
-            raise ConfigError(f"direction must be one of {', '.join(DIRECTIONS)}")
+        # the backtest's own checks of the settings it takes from here
+        Settings(direction=self.direction, fees_bps=self.fees_bps, slippage_bps=self.slippage_bps)
         if self.storage is not None:
             check_storage_url(self.storage)
 

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from barlake.backtest.api import Prices, as_signal, route, simulate
-from barlake.backtest.metrics import compute_stats
+from barlake.backtest.api import Prices, run_signals
 from barlake.backtest.settings import Settings
 from barlake.optimize.windows import Window
 from barlake.strategies import get_strategy
@@ -48,6 +47,32 @@ class SliceRun:
     equity: np.ndarray | None = None
 
 
+class BarSlice:
+    """Bars whose signals are computed on all of them and traded from bar `begin` on; the
+    prices of the traded part are read once, for every trial on the slice."""
+
+    def __init__(self, bars: pd.DataFrame, begin: int, timeframe: str) -> None:
+        self.bars = bars
+        self.begin = begin
+        self.prices = Prices.of(bars.iloc[begin:], timeframe)
+
+    def run(
+        self,
+        strategy: str,
+        params: dict[str, Any],
+        options: dict[str, Any],
+        *,
+        record: bool = False,
+    ) -> SliceRun:
+        chosen = get_strategy(strategy)
+        values = chosen.resolve(params)
+        settings = Settings.from_options(options)
+        signals = chosen.func(Frame(self.bars), **values)
+        traded = [None if s is None else s[self.begin :] for s in signals]
+        stats, equity, _ = run_signals(self.prices, traded, settings, record=record)
+        return SliceRun(stats, equity if record else None)
+
+
 def backtest_slice(
     bars: pd.DataFrame,
     begin: int,
@@ -59,33 +84,26 @@ def backtest_slice(
     record: bool = False,
 ) -> SliceRun:
     """Signals on all of `bars`, trades and stats from bar `begin` on."""
-    chosen = get_strategy(strategy)
-    values = chosen.resolve(params)
-    settings = Settings.from_options(options)
-    signals = chosen.func(Frame(bars), **values)
-    n = len(bars)
-    raw = [as_signal(s, n, "signal")[begin:] for s in signals]
-    prices = Prices.of(bars.iloc[begin:], timeframe)
-    state, equity, _ = simulate(prices, route(settings.direction, *raw), settings, record=record)
-    stats = compute_stats(state, settings.init_cash, prices.step_ms, prices.span_ms)
-    return SliceRun(stats, equity if record else None)
+    return BarSlice(bars, begin, timeframe).run(strategy, params, options, record=record)
 
 
 class Evaluator:
     """The run's bars cut into its windows once; train and test backtests by fold."""
 
     def __init__(self, bars: pd.DataFrame, windows: list[Window], timeframe: str) -> None:
-        self.bars = bars
-        self.windows = windows
-        self.timeframe = timeframe
-        self._train = [bars.iloc[w.train_start : w.train_end] for w in windows]
-        self._test = [bars.iloc[w.train_start : w.test_end] for w in windows]
+        self._train = [
+            BarSlice(bars.iloc[w.train_start : w.train_end], 0, timeframe) for w in windows
+        ]
+        self._test = [
+            BarSlice(bars.iloc[w.train_start : w.test_end], w.test_start - w.train_start, timeframe)
+            for w in windows
+        ]
 
     def train(
         self, fold: int, strategy: str, params: dict[str, Any], options: dict[str, Any]
     ) -> dict[str, float]:
         """Stats on the fold's train bars only."""
-        return backtest_slice(self._train[fold], 0, strategy, params, options, self.timeframe).stats
+        return self._train[fold].run(strategy, params, options).stats
 
     def test(
         self,
@@ -97,15 +115,7 @@ class Evaluator:
         record: bool = False,
     ) -> SliceRun:
         """Stats on the fold's test bars, indicators warmed up on its train bars."""
-        w = self.windows[fold]
-        begin = w.test_start - w.train_start
-        return backtest_slice(
-            self._test[fold], begin, strategy, params, options, self.timeframe, record=record
-        )
-
-    def test_slice(self, fold: int) -> pd.DataFrame:
-        """The bars a test backtest reads: warm-up (the train part) then the test part."""
-        return self._test[fold]
+        return self._test[fold].run(strategy, params, options, record=record)
 
 
 def kept(stats: dict[str, float]) -> dict[str, float | int | None]:

@@ -19,6 +19,7 @@ import pandas as pd
 from barlake.backtest.settings import Settings
 from barlake.errors import ConfigError, DataError
 from barlake.lake import Lake
+from barlake.lake.atomic import write_bytes_atomic
 from barlake.optimize.config import OptimizeConfig
 from barlake.optimize.evaluate import backtest_slice
 from barlake.optimize.params import backtest_options, common_params, strategy_params
@@ -52,8 +53,7 @@ def write_manifest(
         raise ConfigError(f"no champion to write. {chosen['message']}")
     manifest = build_manifest(run.context(), chosen["champion"], lake)
     target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    write_bytes_atomic(target, (json.dumps(manifest, indent=2, allow_nan=False) + "\n").encode())
     return target
 
 

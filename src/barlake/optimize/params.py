@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from barlake.optimize.config import OptimizeConfig
-from barlake.strategies import Strategy, get_strategy
+from barlake.strategies import Strategy
 
 GRID_NAMES = ("grid_step_pct", "grid_adds")
 MARTINGALE_NAMES = ("martingale_mult", "martingale_cap")
@@ -56,9 +56,3 @@ def backtest_options(params: dict[str, Any], config: OptimizeConfig) -> dict[str
         options["martingale_cap"] = float(common["martingale_cap"])
         options["size"] = 1.0 / float(common["martingale_cap"])
     return options
-
-
-def invalid_reason(strategy: Strategy | str, params: dict[str, Any]) -> str | None:
-    """The strategy constraint a parameter set breaks (e.g. 'fast < slow'), or None."""
-    chosen = get_strategy(strategy) if isinstance(strategy, str) else strategy
-    return chosen.violated(strategy_params(chosen, params))

@@ -19,6 +19,7 @@ from optuna.trial import TrialState
 
 from barlake.backtest.settings import Settings
 from barlake.lake import Lake
+from barlake.lake.atomic import atomic_path
 from barlake.optimize.context import load_bars, run_config
 from barlake.optimize.evaluate import KEPT_STATS, Evaluator, kept
 from barlake.optimize.journal import open_storage, quiet_optuna
@@ -35,7 +36,7 @@ from barlake.optimize.rundir import (
     utc_now,
 )
 from barlake.optimize.studies import StudyRef, open_studies
-from barlake.optimize.windows import Window
+from barlake.optimize.windows import Window, windows_of
 from barlake.strategies import get_strategy
 
 RENAMED = {"total_return_pct": "return_pct", "max_drawdown_pct": "max_dd_pct"}
@@ -63,36 +64,29 @@ class Report:
 
 
 def build_report(
-    run_dir: Path | str, *, lake: Lake | Path | str | None = None, storage: str | None = None
+    run_dir: Path | str,
+    *,
+    lake: Lake | Path | str | None = None,
+    storage: str | None = None,
+    bars: pd.DataFrame | None = None,
+    refs: list[StudyRef] | None = None,
 ) -> Report:
     """Read every finished trial, evaluate the train fronts on test, apply the champion rule
-    and write the report files into the run folder."""
+    and write the report files into the run folder. A session passes the bars it checked and
+    the studies it holds; without them they are read from the lake and the storage."""
     quiet_optuna()
     run = RunDir.open(run_dir)
     context = run.context()
     config = run_config(context, storage)
-    refs = open_studies(open_storage(config.storage, run.path), context["studies"])
-    windows = [
-        Window(w["fold"], w["train_start"], w["train_end"], w["test_end"])
-        for w in context["windows"]
-    ]
-    evaluator = Evaluator(load_bars(context, lake), windows, config.timeframe)
+    if refs is None:
+        refs = open_studies(open_storage(config.storage, run.path), context["studies"])
+    if bars is None:
+        bars = load_bars(context, lake)
+    windows = windows_of(context)
+    evaluator = Evaluator(bars, windows, config.timeframe)
     trials, params = trials_frame(refs, config.strategies, config.min_trades)
     trials = evaluate_fronts(trials, params, evaluator, config)
-    folds, champion_rows = [], []
-    for window in windows:
-        fold_rows = trials[(trials["fold"] == window.fold) & trials["pareto"]]
-        label, message = choose_champion(fold_rows, config.dd_max)
-        folds.append(
-            {
-                "fold": window.fold,
-                "front_size": len(fold_rows),
-                "message": message,
-                "champion": None if label is None else _entry(trials, params, label),
-            }
-        )
-        if label is not None:
-            champion_rows.append(label)
+    folds, champion_rows = _champions(trials, params, windows, config.dd_max)
     aggregate = _walk_forward(folds, evaluator, config) if len(windows) > 1 else None
     champions = trials.loc[champion_rows].assign(dd_max=config.dd_max)
     summary = _summary(run, context, refs, trials, folds, aggregate, config.max_trials)
@@ -161,6 +155,28 @@ def evaluate_fronts(
     return trials
 
 
+def _champions(
+    trials: pd.DataFrame, params: dict[int, dict[str, Any]], windows: list[Window], dd_max: float
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Per fold, the champion rule over its front members; and the row labels of the
+    champions."""
+    folds, labels = [], []
+    for window in windows:
+        fold_rows = trials[(trials["fold"] == window.fold) & trials["pareto"]]
+        label, message = choose_champion(fold_rows, dd_max)
+        folds.append(
+            {
+                "fold": window.fold,
+                "front_size": len(fold_rows),
+                "message": message,
+                "champion": None if label is None else _entry(trials, params, label),
+            }
+        )
+        if label is not None:
+            labels.append(label)
+    return folds, labels
+
+
 def _entry(trials: pd.DataFrame, params: dict[int, dict[str, Any]], label: Any) -> dict[str, Any]:
     """A front member as report.json shows it: ids, all parameters, train and test stats."""
     row = trials.loc[label]
@@ -170,8 +186,8 @@ def _entry(trials: pd.DataFrame, params: dict[int, dict[str, Any]], label: Any) 
         "number": int(row["number"]),
         "optuna_number": int(row["optuna_number"]),
         "params": params[label],
-        "train": {k: _plain(row[f"train_{RENAMED.get(k, k)}"]) for k in KEPT_STATS},
-        "test": {k: _plain(row[f"test_{RENAMED.get(k, k)}"]) for k in KEPT_STATS},
+        "train": {k: json_safe(row[f"train_{RENAMED.get(k, k)}"]) for k in KEPT_STATS},
+        "test": {k: json_safe(row[f"test_{RENAMED.get(k, k)}"]) for k in KEPT_STATS},
     }
 
 
@@ -267,9 +283,9 @@ def _write(
     trials = _columns(trials)
     pareto = trials[trials["pareto"]] if len(trials) else trials
     champions = _columns(champions, extra=["dd_max"])
-    trials.to_csv(run.file(TRIALS_CSV), index=False)
-    pareto.to_csv(run.file(PARETO_CSV), index=False)
-    champions.to_csv(run.file(CHAMPION_CSV), index=False)
+    for frame, name in ((trials, TRIALS_CSV), (pareto, PARETO_CSV), (champions, CHAMPION_CSV)):
+        with atomic_path(run.file(name)) as tmp:
+            frame.to_csv(tmp, index=False)
     summary = json_safe(summary)
     run.write_json(REPORT, summary)
     return Report(run.path, summary, trials, pareto, champions)
@@ -281,7 +297,3 @@ def _columns(frame: pd.DataFrame, extra: list[str] | None = None) -> pd.DataFram
     stats = [f"{part}_{c}" for part in ("train", "test") for c in STAT_COLUMNS]
     order = LEAD + params + stats + TAIL + (extra or [])
     return frame.reindex(columns=order)
-
-
-def _plain(value: Any) -> Any:
-    return json_safe(value)

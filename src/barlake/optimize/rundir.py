@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from barlake.errors import ConfigError
+from barlake.lake.atomic import write_bytes_atomic
 
 CONTEXT = "context.json"
 STATUS = "status.json"
@@ -108,11 +109,10 @@ class RunDir:
             return None
 
     def write_json(self, name: str, data: Any) -> Path:
-        """Write to a temporary file in the folder, then rename over the target."""
+        """Replace `name` whole or not at all (temp file, fsync, rename)."""
         target = self.path / name
-        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
-        os.replace(tmp, target)
+        text = json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n"
+        write_bytes_atomic(target, text.encode())
         return target
 
     def context(self) -> dict[str, Any]:

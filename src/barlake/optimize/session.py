@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
@@ -40,6 +40,9 @@ from barlake.optimize.studies import (
 )
 from barlake.optimize.windows import make_windows
 from barlake.optimize.worker import WorkerSpec, process_main, work
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TICK_S = 1.0
 StatusCallback = Callable[[dict[str, Any]], None]
@@ -77,7 +80,9 @@ def start(
     run.write_json(CONTEXT, context)
     refs = _studies(run, context, config, create=True)
     run.event("run_created", run_id=run_id, studies=[r.name for r in refs])
-    return _session(run, config, refs, config.workers, config.time_budget, on_status, processes)
+    return _session(
+        run, config, refs, config.workers, config.time_budget, on_status, processes, bars=bars
+    )
 
 
 def resume(
@@ -95,11 +100,19 @@ def resume(
     run = RunDir.open(run_dir)
     context = run.context()
     config = run_config(context, storage)
-    load_bars(context, lake)  # a changed lake is refused before any worker starts
+    bars = load_bars(context, lake)  # a changed lake is refused before any worker starts
     refs = _studies(run, context, config)
     budget = time_budget or config.time_budget
     return _session(
-        run, config, refs, workers or config.workers, budget, on_status, processes, lake=lake
+        run,
+        config,
+        refs,
+        workers or config.workers,
+        budget,
+        on_status,
+        processes,
+        bars=bars,
+        lake=lake,
     )
 
 
@@ -123,7 +136,7 @@ def join(
             f"this run keeps its trials in a journal file on {context['host']}: workers on "
             "other machines need a run started with --storage postgresql://..."
         )
-    load_bars(context, lake)
+    bars = load_bars(context, lake)
     refs = _studies(run, context, config)
     session = refs[0].attr(SESSION)
     if session is None or refs[0].attr(STOP) == session:
@@ -137,6 +150,7 @@ def join(
         budget,
         on_status,
         processes,
+        bars=bars,
         lake=lake,
         session=session,
     )
@@ -180,6 +194,7 @@ def _session(
     on_status: StatusCallback | None,
     processes: bool,
     *,
+    bars: pd.DataFrame,
     lake: Path | str | None = None,
     session: str | None = None,
 ) -> Outcome:
@@ -200,7 +215,7 @@ def _session(
     state = _final_state(run, refs, config, session, deadline, failed)
     status = tick(state)
     run.event("session_finished", session=session, state=state, failed_workers=failed)
-    report = build_report(run.path, lake=lake, storage=config.storage)
+    report = build_report(run.path, storage=config.storage, bars=bars, refs=refs)
     return Outcome(run.path, state, status, report, failed)
 
 

@@ -82,6 +82,14 @@ def make_windows(n_bars: int, split: float, folds: int = 1) -> list[Window]:
     return windows
 
 
+def windows_of(context: dict[str, Any]) -> list[Window]:
+    """The windows a run was started with, from its context.json."""
+    return [
+        Window(w["fold"], w["train_start"], w["train_end"], w["test_end"])
+        for w in context["windows"]
+    ]
+
+
 def fingerprint(bars: pd.DataFrame) -> str:
     """sha256 over the timestamps and OHLC values: equal bars, equal fingerprint."""
     digest = hashlib.sha256()

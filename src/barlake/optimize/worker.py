@@ -37,7 +37,7 @@ from barlake.optimize.studies import (
     publish_generation,
     read_generation,
 )
-from barlake.optimize.windows import Window
+from barlake.optimize.windows import windows_of
 from barlake.strategies import get_strategy
 
 REMOTE_STOP_CHECK_S = 2.0
@@ -75,11 +75,9 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{spec.index}"
         self.claims = open_claims(self.config.storage, self.run.file(CLAIMS))
         storage = open_storage(self.config.storage, self.run.path)
-        windows = [
-            Window(w["fold"], w["train_start"], w["train_end"], w["test_end"])
-            for w in context["windows"]
-        ]
-        self.evaluator = Evaluator(load_bars(context, spec.lake), windows, self.config.timeframe)
+        self.evaluator = Evaluator(
+            load_bars(context, spec.lake), windows_of(context), self.config.timeframe
+        )
         self.plans = [
             self._plan(ref, i) for i, ref in enumerate(open_studies(storage, context["studies"]))
         ]

@@ -7,14 +7,20 @@ or the time before a listing becomes known-empty and is not fetched again).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from itertools import islice
+from typing import Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
 from barlake.bars.schema import CORE_SCHEMA, TIMESTAMP
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -55,3 +61,24 @@ def inside(table: pa.Table, start: int, end: int) -> pa.Table:
     ts = table.column(TIMESTAMP).to_numpy()
     lo, hi = np.searchsorted(ts, [start, end], side="left")
     return table.slice(int(lo), int(hi - lo))
+
+
+def prefetched(
+    items: Iterable[T], load: Callable[[T], R], depth: int, name: str
+) -> Iterator[tuple[T, R]]:
+    """(item, load(item)) in the items' order, the next `depth` items loading meanwhile on
+    helper threads named `name`; loads not started yet are dropped when the caller stops."""
+    pool = ThreadPoolExecutor(max(1, depth), thread_name_prefix=name)
+    pending = iter(items)
+    try:
+        ahead: deque[tuple[T, Future[R]]] = deque(
+            (item, pool.submit(load, item)) for item in islice(pending, depth)
+        )
+        while True:
+            ahead.extend((later, pool.submit(load, later)) for later in islice(pending, 1))
+            if not ahead:
+                return
+            item, loading = ahead.popleft()
+            yield item, loading.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from barlake.errors import BadResponseError
 from barlake.lake.layout import month_bounds, month_of
-from barlake.sources.base import Page, inside
+from barlake.sources.base import Page, inside, prefetched
 from barlake.sources.binance_archive import BinanceArchive
 from barlake.sources.ccxt_rest import CcxtFeed
 from barlake.timeframes import DAY_MS
 
-MONTHLY_GRACE_MS = 8 * DAY_MS
-AHEAD = 2  # archive files loading in the background while one is merged  # after this, a missing monthly zip means "no file", not "not yet"
+MONTHLY_GRACE_MS = 8 * DAY_MS  # after this, a missing monthly zip means "no file", not "not yet"
+AHEAD = 2  # archive files loading in the background while one is merged
 log = logging.getLogger(__name__)
 
 
@@ -49,19 +48,18 @@ class BinanceFeed:
         self.rest.ensure_markets()
         now = self.rest.clock()
         pieces = split(start, end, now - now % DAY_MS)
-        with ThreadPoolExecutor(AHEAD, thread_name_prefix="archive") as pool:
-            ahead: dict[int, Future[pa.Table | None]] = {}
-            for index, (kind, lo, hi) in enumerate(pieces):
-                for later in range(index, index + AHEAD + 1):
-                    if later < len(pieces) and later not in ahead and pieces[later][0] != "rest":
-                        ahead[later] = pool.submit(self._load, *pieces[later])
-                if kind == "rest":
-                    yield from self.rest.fetch(lo, hi)
-                    continue
-                yield from self._pages(kind, lo, hi, ahead.pop(index).result(), now)
+        loaded = prefetched(pieces, lambda piece: self._load(*piece), AHEAD, "archive")
+        for (kind, lo, hi), table in loaded:
+            if kind == "rest":
+                yield from self.rest.fetch(lo, hi)
+            else:
+                yield from self._pages(kind, lo, hi, table, now)
 
     def _load(self, kind: str, lo: int, hi: int) -> pa.Table | None:
-        """The month's or day's file, or None when it is missing or refused."""
+        """The month's or day's file, or None when it is missing or refused (and for a REST
+        piece, which is fetched in its turn, not ahead)."""
+        if kind == "rest":
+            return None
         moment = _utc(lo)
         try:
             if kind == "month":

@@ -7,8 +7,9 @@ of the file's period inside the asked window, so weekends (bi5: flat candles; JS
 empty day) become known-empty and are never asked again.
 
 An answer with no records is trusted only where the instrument's calendar says the market
-may be closed; elsewhere it is asked again (up to `empty_tries` times, with back-off) and,
-if still empty, the period is left missing and logged — the next sync asks again.
+may be closed; elsewhere it is asked again (up to `empty_tries` times, with back-off; for
+`mid`, only a day's side that came back empty) and, if still empty, the period is left
+missing and logged — the next sync asks again.
 `fail_streak` such periods in a row give the instrument up. Files load `workers` ahead on
 helper threads; all Dukascopy requests of a run share one gate of `workers` slots.
 """
@@ -17,9 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -28,18 +27,16 @@ import pyarrow as pa
 from barlake.dates import fmt_ms
 from barlake.errors import ConfigError
 from barlake.instruments import Instrument
-from barlake.sources.base import Page, inside
+from barlake.sources.base import Page, inside, prefetched
 from barlake.sources.dukascopy_bi5 import Bi5Transport
 from barlake.sources.dukascopy_calendar import may_be_closed
 from barlake.sources.dukascopy_json import JsonTransport
 from barlake.sources.dukascopy_records import Candles, Ticks, bars, fill_gaps, minutes
-from barlake.sources.dukascopy_table import guess_json_code, lookup, unknown_scale
+from barlake.sources.dukascopy_table import DukaInstrument, guess_json_code, lookup, scale_problem
 from barlake.sources.http import HttpClient
 from barlake.sources.retry import Attempts, GaveUpError
-from barlake.timeframes import MINUTE_MS
+from barlake.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, floor_ts
 
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
 EMPTY_TRIES = 3
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -77,6 +74,7 @@ class DukascopyFeed:
     def __init__(
         self,
         item: Instrument,
+        known: DukaInstrument | None,
         transport: Transport,
         client: HttpClient,
         attempts: Attempts,
@@ -91,7 +89,7 @@ class DukascopyFeed:
         self.clock = clock
         self.gate = gate
         self.settings = settings or Settings()
-        known = lookup(item.data_symbol)
+        self.known = known  # the built-in table's entry for data_symbol, if any
         self.calendar = known.calendar if known else "fx"
         self.sides = ("bid", "ask") if item.side == "mid" else (item.side,)
         self.requests = 0
@@ -102,56 +100,38 @@ class DukascopyFeed:
 
     def listing(self) -> int | None:
         """The first day with minute candles, from the built-in table (no request)."""
-        known = lookup(self.item.data_symbol)
-        if known is None:
+        if self.known is None:
             raise ConfigError(
                 f"{self.item.instrument}: no first day is known for {self.item.data_symbol}; "
                 "put the first date you want in the start column (or pass --start)"
             )
-        return known.first_ms
+        return self.known.first_ms
 
     def fetch(self, start: int, end: int) -> Iterator[Page]:
         units = plan_units(start, end, self.clock(), self.transport.running_hour)
-        pool = ThreadPoolExecutor(max(1, self.settings.workers), thread_name_prefix="dukascopy")
-        ahead: deque[tuple[Unit, Future[pa.Table | None]]] = deque()
         streak = 0
-        try:
-            for unit in units:
-                ahead.append((unit, pool.submit(self._load, unit)))
-                if len(ahead) <= self.settings.workers:
-                    continue
-                page, streak = self._page(*ahead.popleft(), streak)
-                if page is not None:
-                    yield page
-            while ahead:
-                page, streak = self._page(*ahead.popleft(), streak)
-                if page is not None:
-                    yield page
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def _page(
-        self, unit: Unit, loading: Future[pa.Table | None], streak: int
-    ) -> tuple[Page | None, int]:
-        table = loading.result()
-        if table is not None:
-            via = f"{self.transport.name}-{'day' if unit.kind == 'day' else 'ticks'}"
-            return Page(inside(table, *unit.answered), unit.answered, via), 0
-        if streak + 1 >= self.attempts.policy.fail_streak:
-            raise GaveUpError(
-                f"{self.item.instrument}: gave up after {streak + 1} trading periods in a row "
-                f"came back empty (last: {self._what(unit)}); the feed may be down or blocked "
-                f"where you are, or data_symbol {self.item.data_symbol!r} may be wrong"
-            )
-        return None, streak + 1
+        for unit, table in prefetched(units, self._load, self.settings.workers, "dukascopy"):
+            if table is not None:
+                streak = 0
+                via = f"{self.transport.name}-{'day' if unit.kind == 'day' else 'ticks'}"
+                yield Page(inside(table, *unit.answered), unit.answered, via)
+                continue
+            streak += 1
+            if streak >= self.attempts.policy.fail_streak:
+                raise GaveUpError(
+                    f"{self.item.instrument}: gave up after {streak} trading periods in a row "
+                    f"came back empty (last: {self._what(unit)}); the feed may be down or "
+                    f"blocked where you are, or data_symbol {self.item.data_symbol!r} may be wrong"
+                )
 
     def _load(self, unit: Unit) -> pa.Table | None:
         """The unit's bars; an empty table where the market may be closed and said so; None
         when it stayed empty although the market should trade."""
         closed = may_be_closed(self.calendar, *unit.answered)
         policy = self.attempts.policy
+        sides: dict[str, Candles] = {}
         for attempt in range(1, self.settings.empty_tries + 1):
-            sides = self._sides(unit)
+            sides = self._sides(unit, sides)
             empty = [side for side, candles in sides.items() if not len(candles)]
             if not empty or (closed and len(empty) == len(sides)):
                 return bars(sides, self.item.side, self.settings.keep_flats)
@@ -167,12 +147,14 @@ class DukascopyFeed:
         )  # fmt: skip
         return None
 
-    def _sides(self, unit: Unit) -> dict[str, Candles]:
-        """Candles per side needed, from the minute file(s) or the hour's ticks."""
+    def _sides(self, unit: Unit, kept: dict[str, Candles]) -> dict[str, Candles]:
+        """Candles per side needed, from the minute file(s) or the hour's ticks; a day's side
+        that came with candles on an earlier try (`kept`) is not asked again."""
         lo, hi = unit.period
         if unit.kind == "day":
-            found = {side: self._day(lo, side) for side in self.sides}
-            return {side: self._fill(candles) for side, candles in found.items()}
+            full = {side: candles for side, candles in kept.items() if len(candles)}
+            asked = [side for side in self.sides if side not in full]
+            return full | {side: self._fill(self._day(lo, side)) for side in asked}
         url = self.transport.hour_url(lo, unit.kind == "running")
         ticks = self._get(url, lambda body: self.transport.parse_hour(body, lo, url))
         return {side: minutes(ticks, side).inside(lo, hi) for side in self.sides}
@@ -203,14 +185,14 @@ class DukascopyFeed:
 def plan_units(start: int, end: int, now: int, running_hour: bool) -> list[Unit]:
     """[start, end) → the files covering it: whole past days, then today's hours (the hour
     in progress only if the transport serves it, and only up to the last closed minute)."""
-    today, this_hour, closed = now - now % DAY_MS, now - now % HOUR_MS, now - now % MINUTE_MS
+    today, this_hour = floor_ts(now, DAY_MS), floor_ts(now, HOUR_MS)
+    closed = floor_ts(now, MINUTE_MS)
     units = []
-    day = start - start % DAY_MS
+    day = floor_ts(start, DAY_MS)
     while day < min(end, today):
         units.append(Unit("day", (day, day + DAY_MS), (max(start, day), min(end, day + DAY_MS))))
         day += DAY_MS
-    hour = max(start, today)
-    hour -= hour % HOUR_MS
+    hour = floor_ts(max(start, today), HOUR_MS)
     while hour < min(end, closed):
         if hour < this_hour:
             period = (hour, hour + HOUR_MS)
@@ -223,11 +205,16 @@ def plan_units(start: int, end: int, now: int, running_hour: bool) -> list[Unit]
 
 def point_factor(item: Instrument) -> float:
     """The row's `price_scale`, else the table's factor; ConfigError saying how to find it."""
-    known = lookup(item.data_symbol)
+    return _factor(item, lookup(item.data_symbol))
+
+
+def _factor(item: Instrument, known: DukaInstrument | None) -> float:
+    problem = scale_problem(item.data_symbol, known, bool(item.price_scale))
+    if problem is not None:
+        raise ConfigError(f"{item.instrument}: {problem}")
     if item.price_scale:
         return item.price_scale
-    if known is None:
-        raise ConfigError(f"{item.instrument}: {unknown_scale(item.data_symbol)}")
+    assert known is not None  # scale_problem lets a row without price_scale pass only then
     return known.factor
 
 
@@ -241,11 +228,12 @@ def open_feed(
 ) -> DukascopyFeed:
     """The feed for one `backend=dukascopy` row; refuses a row whose point factor is unknown."""
     known = lookup(item.data_symbol)
-    factor = point_factor(item)
+    factor = _factor(item, known)
     transport: Transport
     if item.transport == "bi5":
         transport = Bi5Transport(item.base_url, item.data_symbol, factor)
     else:
         code = known.json_code if known else guess_json_code(item.data_symbol)
         transport = JsonTransport(item.base_url, code, factor)
-    return DukascopyFeed(item, transport, HttpClient(timeout_s), attempts, clock, gate, settings)
+    client = HttpClient(timeout_s)
+    return DukascopyFeed(item, known, transport, client, attempts, clock, gate, settings)

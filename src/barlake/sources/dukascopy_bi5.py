@@ -23,6 +23,7 @@ import numpy as np
 
 from barlake.errors import UnavailableError
 from barlake.sources.dukascopy_records import Candles, Ticks, canonical_volume
+from barlake.timeframes import DAY_MS, HOUR_MS
 
 DEFAULT_ROOT = "https://datafeed.dukascopy.com"
 CANDLE = np.dtype(
@@ -32,8 +33,6 @@ CANDLE = np.dtype(
 TICK = np.dtype(
     [("ms", ">i4"), ("ask", ">i4"), ("bid", ">i4"), ("ask_volume", ">f4"), ("bid_volume", ">f4")]
 )
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
 
 
 class Bi5Transport:

@@ -20,12 +20,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
-WEEK_MS = 7 * DAY_MS
-MONDAY_ANCHOR_MS = 4 * DAY_MS  # 1970-01-05 was a Monday
+from barlake.timeframes import DAY_MS, HOUR_MS, WEEK_MS, floor_ts
+
 WEEKEND = (4 * DAY_MS + 21 * HOUR_MS, 6 * DAY_MS + 22 * HOUR_MS)  # Fri 21:00 → Sun 22:00 UTC
-CALENDARS = ("fx", "cfd", "crypto")
 
 
 def may_be_closed(calendar: str, start: int, end: int) -> bool:
@@ -44,7 +41,7 @@ def may_be_closed(calendar: str, start: int, end: int) -> bool:
 def _closed_spans(calendar: str, lo: int, hi: int) -> list[tuple[int, int]]:
     """Weekends and holidays overlapping [lo, hi), sorted and merged."""
     spans = []
-    monday = lo - (lo - MONDAY_ANCHOR_MS) % WEEK_MS
+    monday = floor_ts(lo, WEEK_MS)  # weeks open on Monday 00:00 UTC
     while monday < hi:
         spans.append((monday + WEEKEND[0], monday + WEEKEND[1]))
         monday += WEEK_MS

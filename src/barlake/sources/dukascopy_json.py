@@ -36,10 +36,9 @@ import numpy as np
 
 from barlake.errors import BadResponseError, UnavailableError
 from barlake.sources.dukascopy_records import Candles, Ticks, empty_candles
+from barlake.timeframes import DAY_MS, HOUR_MS
 
 DEFAULT_ROOT = "https://jetta.dukascopy.com"
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
 CANDLE_ARRAYS = ("times", "opens", "highs", "lows", "closes", "volumes")
 TICK_ARRAYS = ("times", "asks", "bids", "askVolumes", "bidVolumes")
 

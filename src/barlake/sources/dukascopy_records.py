@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from barlake.bars.schema import CORE_SCHEMA
+from barlake.timeframes import MINUTE_MS, floor_ts
 
-MINUTE_MS = 60_000
 SIGNIFICANT = 7
 
 
@@ -98,7 +98,7 @@ def minutes(ticks: Ticks, side: str) -> Candles:
         return empty_candles(ticks.factor)
     price = ticks.bid if side == "bid" else ticks.ask
     volume = ticks.bid_volume if side == "bid" else ticks.ask_volume
-    minute = ticks.ts - ticks.ts % MINUTE_MS
+    minute = floor_ts(ticks.ts, MINUTE_MS)
     starts = np.flatnonzero(np.r_[True, minute[1:] != minute[:-1]])
     ends = np.r_[starts[1:], len(minute)] - 1
     return Candles(

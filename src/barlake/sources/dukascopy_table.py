@@ -7,8 +7,8 @@ and first minute-candle days come from dukascopy-node's instrument metadata (the
 copy at a567c90^ and the JSON-era copy at fa7f150 agree on every factor listed here).
 `calendar` says when an empty answer may be trusted (see dukascopy_calendar.py).
 
-A row for an instrument not listed here must give `price_scale`; `unknown_scale` says how
-to find it.
+A row for an instrument not listed here must give `price_scale`; `scale_problem` says so
+and how to find it.
 """
 
 from __future__ import annotations
@@ -118,3 +118,9 @@ def unknown_scale(code: str) -> str:
         "dukascopy-node's instrument list shows it as decimalFactor, and Dukascopy's own "
         "instrument page gives the pip value"
     )
+
+
+def scale_problem(code: str, known: DukaInstrument | None, scaled: bool) -> str | None:
+    """Why a row for `code` cannot be priced — not in the table (`known` is its `lookup`)
+    and no price_scale given (`scaled`) — or None when it can."""
+    return None if known is not None or scaled else unknown_scale(code)

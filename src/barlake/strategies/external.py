@@ -1,8 +1,9 @@
 """External timestamped series (a sentiment score, funding, on-chain data) for rule strategies.
 
-A CSV or Parquet file with a time column and a value column. Times may be ISO text (naive is
-UTC) or epoch seconds/ms/µs/ns (decided by magnitude). Joined to bars strictly as of each
-bar's close, so a value published after the close can never leak into that bar's signal.
+A CSV or Parquet file with a time column and a value column. Times are read as the bar-file
+importer reads them (ISO text, naive is UTC; epoch seconds/ms/µs/ns by magnitude; a blank time
+is refused). Joined to bars strictly as of each bar's close, so a value published after the
+close can never leak into that bar's signal.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from barlake.errors import ConfigError
-
-_TIME_NAMES = ("time", "timestamp", "timestamp_ms", "datetime", "date", "ts")
+from barlake.files.importer import time_column, times_to_ms
 
 
 @dataclass(frozen=True)
@@ -46,38 +46,21 @@ class External:
         """Pick the time and value columns of a frame (a DatetimeIndex serves as time)."""
         if isinstance(frame.index, pd.DatetimeIndex) and time is None:
             frame = frame.reset_index(names="time")
-        time_col = time or next((c for c in frame.columns if str(c).lower() in _TIME_NAMES), None)
+        time_col = time or time_column(frame.columns)
         if time_col is None or time_col not in frame.columns:
             raise ConfigError(
-                f"{what}: no time column (name one with time: or use {', '.join(_TIME_NAMES)})"
+                f"{what}: no time column (name one with time: or call it time, timestamp or date)"
             )
         others = [c for c in frame.columns if c != time_col]
         value_col = column or (others[0] if len(others) == 1 else None)
         if value_col is None or value_col not in frame.columns:
             raise ConfigError(f"{what}: name the value column with column: (have {others})")
-        times = to_epoch_ms(frame[time_col], what)
+        times = times_to_ms(frame[time_col], origin=what)
         values = pd.to_numeric(frame[value_col], errors="coerce").to_numpy(dtype=np.float64)
         order = np.argsort(times, kind="stable")
         times, values = times[order], values[order]
         last = np.r_[times[1:] != times[:-1], True]  # repeated stamps: the last row wins
         return cls(times[last], values[last])
-
-
-def to_epoch_ms(column: pd.Series, what: str = "external") -> np.ndarray:
-    """UTC epoch ms from ISO text, datetimes or epoch numbers of any unit."""
-    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
-        raw = column.to_numpy(dtype=np.float64)
-        peak = np.nanmax(np.abs(raw)) if raw.size else 0.0
-        scale = 1e-6 if peak > 1e17 else 1e-3 if peak > 1e14 else 1.0 if peak > 1e11 else 1e3
-        return np.round(raw * scale).astype(np.int64)
-    try:
-        stamps = pd.to_datetime(column, utc=True, format="ISO8601")
-    except (ValueError, TypeError):
-        try:  # not ISO: let pandas guess each value
-            stamps = pd.to_datetime(column, utc=True, format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"{what}: cannot read times: {exc}") from exc
-    return pd.DatetimeIndex(stamps).as_unit("ms").asi8.copy()
 
 
 def load_external(spec: Any, base_dir: Path, name: str) -> External:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from barlake.bars.frame import ohlcv_arrays
 from barlake.errors import ConfigError
 
 
@@ -17,16 +18,7 @@ class Frame:
     a sweep: two threads may compute the same key, never a wrong value."""
 
     def __init__(self, bars: pd.DataFrame) -> None:
-        lower = {str(c).lower(): c for c in bars.columns}
-        if "close" not in lower:
-            raise ConfigError("bars need a close column")
-        self.bars = bars
-        self.index = bars.index
-        self.arrays: dict[str, np.ndarray] = {
-            name: np.ascontiguousarray(bars[lower[name]].to_numpy(dtype=np.float64))
-            for name in ("open", "high", "low", "close", "volume")
-            if name in lower
-        }
+        self.arrays = ohlcv_arrays(bars, required=("close",))
         self._memo: dict[tuple, Any] = {}
 
     def __len__(self) -> int:

@@ -16,7 +16,7 @@ at or before `t + timeframe`, never a later one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from barlake.backtest.metrics import bar_ms
+from barlake.bars.frame import ohlcv_arrays
 from barlake.errors import ConfigError
 from barlake.indicators.spec import compute
 from barlake.scan import plan
 from barlake.scan_expr import Expression, parse
 from barlake.strategies.base import Signals
 from barlake.strategies.external import External, load_external
+from barlake.timeframes import infer_timeframe_ms
 
 _KEYS = {"name", "entry", "exit", "short_entry", "short_exit", "direction", "external"}
 _CONDITIONS = ("entry", "exit", "short_entry", "short_exit")
@@ -57,20 +58,11 @@ class RuleStrategy:
 
     def values(self, bars: pd.DataFrame, timeframe_ms: int | None = None) -> dict[str, np.ndarray]:
         """Every name the rules read, as one array per name on the bars."""
-        exprs = [
-            replace(e, names=tuple(n for n in e.names if n not in self.external))
-            for e in self.conditions.values()
-        ]
-        indicators, columns = plan(exprs)
+        indicators, columns = plan(list(self.conditions.values()), known=self.external)
         computed = compute(bars, indicators)
-        lower = {str(c).lower(): c for c in bars.columns}
-        values = {}
-        for name, column in columns.items():
-            values[name] = (
-                computed[column]
-                if column in computed
-                else bars[lower[column]].to_numpy(dtype=np.float64)
-            )
+        raw = [column for column in columns.values() if column not in computed]
+        computed |= ohlcv_arrays(bars, raw, required=raw)
+        values = {name: computed[column] for name, column in columns.items()}
         if self.external:
             closes = _close_times_ms(bars, timeframe_ms)
             values.update({name: ext.as_of(closes) for name, ext in self.external.items()})
@@ -86,7 +78,10 @@ def _close_times_ms(bars: pd.DataFrame, timeframe_ms: int | None) -> np.ndarray:
     if not isinstance(bars.index, pd.DatetimeIndex):
         raise ConfigError("external series need bars with a DatetimeIndex")
     opens = bars.index.as_unit("ms").asi8
-    return opens + bar_ms(bars.index, timeframe_ms)
+    step = infer_timeframe_ms(opens) if timeframe_ms is None else timeframe_ms
+    if step is None:
+        raise ConfigError("cannot infer the bar timeframe of the bars: pass timeframe_ms")
+    return opens + step
 
 
 def rules_from_mapping(data: Mapping[str, Any], base_dir: Path | None = None) -> RuleStrategy:
