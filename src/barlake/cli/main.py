@@ -21,6 +21,9 @@ COMMAND_MODULES = (
     "barlake.cli.market_commands",
     "barlake.cli.backtest_commands",
     "barlake.cli.optimize_commands",
+    "barlake.cli.stream_commands",
+    "barlake.cli.batch_command",
+    "barlake.cli.app_command",
 )
 
 app = typer.Typer(
