@@ -10,6 +10,7 @@ out = console()
 
 NEXT_STEPS = """[bold]Try next[/bold]
   barlake ls{lake}
+  barlake app{lake}   # charts, coverage and scans in the browser (needs the app extra)
   barlake sql "SELECT source, instrument, timeframe, count(*) FROM ohlcv GROUP BY ALL"{lake}
   barlake emulate   # keep the emulator running, then `barlake sync --config <file>` against it
   python -c "import barlake; print(barlake.read('binance', 'BTCUSDT', '1h'{py}).tail())"

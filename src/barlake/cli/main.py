@@ -7,6 +7,7 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
 from barlake.cli.options import console
 from barlake.errors import BarlakeError
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=args, standalone_mode=True)
     except BarlakeError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 1
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
