@@ -47,3 +47,54 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture
 def http() -> Callable[..., Reply]:
     return fetch
+
+
+# -- live streams (WebSocket tests) ------------------------------------------------------------
+
+LIVE_START = "2026-11-20T12:00:50"  # 10 market seconds before a minute closes
+LIVE_SPEED = 60.0  # one market minute per real second
+
+
+@pytest.fixture
+def live() -> Iterator[Emulator]:
+    """An emulator on an accelerated clock with fast liveness knobs and forming updates."""
+    from barlake.emulator import Accelerated, utc_ms
+
+    with Emulator(clock=Accelerated(utc_ms(LIVE_START), LIVE_SPEED)) as emu:
+        for server in (emu.binance_ws, emu.hyperliquid_ws):
+            server.knobs.kline_push_ms = 100
+        yield emu
+
+
+def _pro_binance(emu: Emulator, **config: Any) -> Any:
+    """Real ccxt.pro binance on the emulator: spot markets, REST and WS on the loopback."""
+    import ccxt.pro
+
+    options = {"fetchMarkets": {"types": ["spot"]}, **config.pop("options", {})}
+    exchange = ccxt.pro.binance({"enableRateLimit": False, "options": options, **config})
+    exchange.urls["api"]["public"] = emu.base_url + "/api/v3"
+    exchange.urls["api"]["ws"]["spot"] = emu.binance_ws_url
+    return exchange
+
+
+def _pro_hyperliquid(emu: Emulator, **config: Any) -> Any:
+    """Real ccxt.pro hyperliquid on the emulator: perps, /info and /ws on the loopback."""
+    import ccxt.pro
+
+    options = {"fetchMarkets": {"types": ["swap"]}, **config.pop("options", {})}
+    exchange = ccxt.pro.hyperliquid({"enableRateLimit": False, "options": options, **config})
+    exchange.urls["api"]["public"] = emu.hyperliquid_url
+    exchange.urls["api"]["ws"]["public"] = emu.hyperliquid_ws_url
+    return exchange
+
+
+@pytest.fixture
+def pro_binance() -> Callable[..., Any]:
+    """`pro_binance(emu, **config)` → a ccxt.pro binance instance (the test closes it)."""
+    return _pro_binance
+
+
+@pytest.fixture
+def pro_hyperliquid() -> Callable[..., Any]:
+    """`pro_hyperliquid(emu, **config)` → a ccxt.pro hyperliquid instance."""
+    return _pro_hyperliquid

@@ -1,5 +1,5 @@
 """`barlake emulate`: serve the loopback Binance / archive / Hyperliquid / Dukascopy emulator
-until Ctrl+C."""
+(REST and WebSocket streams) until Ctrl+C."""
 
 from __future__ import annotations
 
@@ -34,7 +34,14 @@ FaultsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--faults",
-        help="Faults, e.g. 500/7, binance:429=2x1, archive:checksum, hyperliquid:slow=15/10.",
+        help="Faults, e.g. 500/7, binance:429=2x1, archive:checksum, hyperliquid:slow=15/10, "
+        "binance_ws:drop=30, hyperliquid_ws:stall=60.",
+    ),
+]
+SpeedOpt = Annotated[
+    float,
+    typer.Option(
+        "--speed", help="Market clock speed-up from now (60: a 1m candle closes every second)."
     ),
 ]
 
@@ -43,13 +50,16 @@ def register(app: typer.Typer) -> None:
     app.command(name="emulate", help=emulate.__doc__)(emulate)
 
 
-def emulate(port: PortOpt = 0, symbols: SymbolsOpt = None, faults: FaultsOpt = None) -> None:
-    """Serve synthetic Binance REST, the Binance archive, Hyperliquid and Dukascopy on 127.0.0.1."""
-    from barlake.emulator import Emulator
+def emulate(
+    port: PortOpt = 0, symbols: SymbolsOpt = None, faults: FaultsOpt = None, speed: SpeedOpt = 1.0
+) -> None:
+    """Serve synthetic Binance REST + streams, the Binance archive, Hyperliquid and Dukascopy on 127.0.0.1."""
+    from barlake.emulator import Accelerated, Emulator
 
     names = [s for item in symbols or [] for s in item.split(",") if s.strip()] or None
     try:
-        emulator = Emulator(port=port, symbols=names, faults=faults)
+        clock = Accelerated(speed=speed)
+        emulator = Emulator(port=port, symbols=names, faults=faults, clock=clock)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     with emulator as emu:
@@ -76,4 +86,9 @@ def _announce(emu: Emulator) -> None:
         f"{' '.join(emu.dukascopy_book.markets)})",
         highlight=False,
     )
+    out.print(
+        f"binance-ws   {emu.binance_ws_url}   (ccxt.pro urls.api.ws.spot)",
+        highlight=False,
+    )
+    out.print(f"hyperliquid-ws {emu.hyperliquid_ws_url}", highlight=False)
     sys.stdout.flush()

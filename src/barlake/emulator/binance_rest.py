@@ -5,6 +5,11 @@ One real answer, for reference (GET /api/v3/klines?symbol=BTCUSDT&interval=1m&li
     [[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",
       1499644799999,"2434.19055334",308,"1756.87402397","28.46694368","0"]]
 
+Spot trades come from the tape (`trades.py`): `aggTrades` (one tape trade per aggregate,
+bounds inclusive, ccxt's `endTime = since + 1 h` honoured), `trades` (the most recent) and
+`depth` (the synthetic book the WebSocket diffs update) — only what the clock has reached.
+The spot forming candle is the tape so far, as on the WebSocket.
+
 Validation order is the real one: unknown parameters (-1104), missing ones (-1102),
 unknown symbol (-1121), then bad interval (-1120). `1s` klines are not served (-1120):
 the truth has no sub-minute data. `timeZone` is accepted and ignored.
@@ -33,8 +38,16 @@ from barlake.emulator.binance_wire import (
 from barlake.emulator.candles import INTERVALS, window
 from barlake.emulator.decimals import json_rows
 from barlake.emulator.pipeline import Venue, guard
+from barlake.emulator.ws_binance import PATHS, BinanceLive, BinanceWs
+from barlake.emulator.ws_binance_streams import Feed, levels, price
+from barlake.emulator.ws_candles import with_forming
+from barlake.emulator.ws_server import bypass, mount
 
 KLINE_PARAMS = frozenset({"symbol", "interval", "startTime", "endTime", "limit", "timeZone"})
+AGG_PARAMS = frozenset({"symbol", "fromId", "startTime", "endTime", "limit"})
+DEPTH_WEIGHTS = ((100, 5), (500, 25), (1000, 50))  # limit up to bound → weight; else 250
+LOOKBACK_MS = 7 * 86_400_000  # how far back "most recent trades" look for a quiet symbol
+FEED = web.AppKey("feed", Feed)
 FAPI_KLINE_WEIGHTS = ((100, 1), (500, 2), (1001, 5))  # limit below bound → weight; else 10
 
 
@@ -51,14 +64,78 @@ async def klines(request: web.Request) -> web.Response:
         raise error(-1120, "Invalid interval.")
     limit = min(integer(query, "limit") or 500, 1500 if futures else 1000)
     start, end = timestamp(query, "startTime"), timestamp(query, "endTime")
-    candles = window(
-        book.get(symbol), interval, book.clock(), start_ms=start, end_ms=end, limit=limit
-    )
+    now = book.clock()
+    candles = window(book.get(symbol), interval, now, start_ms=start, end_ms=end, limit=limit)
+    if not futures and FEED in request.app:
+        candles = with_forming(candles, request.app[FEED].tape, symbol, interval, now)
     if start is not None and end is not None:
         candles = candles.take(candles.open_ms <= end)
     micro = request.headers.get("X-MBX-TIME-UNIT", "").upper() == "MICROSECOND"
     body = json_rows(kline_columns(candles, interval, quoted=True, micro=micro))
     return web.Response(body=body, content_type="application/json")
+
+
+def _market(request: web.Request, allowed: frozenset[str]) -> tuple[dict[str, str], str, Feed]:
+    feed = request.app[FEED]
+    query = params(request, allowed)
+    symbol = mandatory(query, "symbol")
+    if symbol not in feed.book:
+        raise error(-1121, "Invalid symbol.")
+    return query, symbol, feed
+
+
+async def agg_trades(request: web.Request) -> web.Response:
+    """[{"a":26129,"p":"0.01633102","q":"4.70443515","f":27781,"l":27781,"T":1498793709153,
+    "m":true,"M":true}] — fromId, startTime, endTime (inclusive) combine as filters."""
+    query, symbol, feed = _market(request, AGG_PARAMS)
+    limit = min(integer(query, "limit") or 500, 1000)
+    from_id = integer(query, "fromId")
+    start, end = timestamp(query, "startTime"), timestamp(query, "endTime")
+    stop = min(end if end is not None else 2**62, feed.book.clock()) + 1
+    tape = feed.tape
+    if from_id is not None:
+        trades = tape.from_id(symbol, from_id, limit, stop)
+        trades = trades.take(trades.times >= (start or 0))
+    elif start is not None:
+        trades = tape.forward(symbol, start, stop, limit)
+    else:
+        trades = tape.backward(symbol, stop, limit, stop - LOOKBACK_MS)
+    pd, qd = trades.price_decimals, trades.qty_decimals
+    return web.json_response([
+        {"a": i, "p": price(p, pd), "q": price(q, qd), "f": i, "l": i, "T": t, "m": m, "M": True}
+        for i, p, q, t, m in zip(trades.ids.tolist(), trades.prices.tolist(),
+                                 trades.qtys.tolist(), trades.times.tolist(),
+                                 trades.buyer_maker.tolist(), strict=True)
+    ])  # fmt: skip
+
+
+async def recent_trades(request: web.Request) -> web.Response:
+    """[{"id":28457,"price":"4.00000100","qty":"12.00000000","quoteQty":"48.000012",
+    "time":1499865549590,"isBuyerMaker":true,"isBestMatch":true}], oldest first."""
+    query, symbol, feed = _market(request, frozenset({"symbol", "limit"}))
+    limit = min(integer(query, "limit") or 500, 1000)
+    stop = feed.book.clock() + 1
+    trades = feed.tape.backward(symbol, stop, limit, stop - LOOKBACK_MS)
+    pd, qd = trades.price_decimals, trades.qty_decimals
+    return web.json_response([
+        {"id": i, "price": price(p, pd), "qty": price(q, qd), "quoteQty": price(p * q, pd + qd),
+         "time": t, "isBuyerMaker": m, "isBestMatch": True}
+        for i, p, q, t, m in zip(trades.ids.tolist(), trades.prices.tolist(),
+                                 trades.qtys.tolist(), trades.times.tolist(),
+                                 trades.buyer_maker.tolist(), strict=True)
+    ])  # fmt: skip
+
+
+async def depth(request: web.Request) -> web.Response:
+    """{"lastUpdateId":1027024,"bids":[["4.00000000","431.00000000"]],"asks":[["4.00000200",
+    "12.00000000"]]} — the book the WebSocket diffs continue (same update ids)."""
+    query, symbol, feed = _market(request, frozenset({"symbol", "limit"}))
+    limit = min(integer(query, "limit") or 100, 5000)
+    update = feed.depth.update_id(feed.book.clock())
+    book = feed.depth.book(symbol, update)
+    bids = levels(book.bid_prices[:limit], book.bid_sizes[:limit], book)
+    asks = levels(book.ask_prices[:limit], book.ask_sizes[:limit], book)
+    return web.json_response({"lastUpdateId": update, "bids": bids, "asks": asks})
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -80,6 +157,14 @@ def weigh(request: web.Request, body: Any) -> int:
         return 2
     if path == "/api/v3/exchangeInfo":
         return 20
+    if path == "/api/v3/aggTrades":
+        return 4
+    if path == "/api/v3/trades":
+        return 25
+    if path == "/api/v3/depth":
+        text = request.query.get("limit", "100")
+        limit = int(text) if text.isdigit() else 100
+        return next((w for bound, w in DEPTH_WEIGHTS if limit <= bound), 250)
     if path == "/api/v3/ticker/24hr":
         return binance_meta.ticker_weight(request.query)
     if path == "/fapi/v1/ticker/24hr":
@@ -87,13 +172,20 @@ def weigh(request: web.Request, body: Any) -> int:
     return 1
 
 
-def build(books: Books, venue: Venue) -> web.Application:
+def build(books: Books, venue: Venue, live: BinanceLive | None = None) -> web.Application:
+    """The REST app; with `live`, also the spot trade endpoints and the WebSocket streams."""
     venue.weight_header = WEIGHT_HEADER
     venue.answer = answer
     venue.weigh = weigh
-    app = web.Application(middlewares=[guard(venue)])
+    app = web.Application(middlewares=[bypass(guard(venue))])
     app[BOOKS] = books
     app[VENUE] = venue
+    if live is not None:
+        app[FEED] = live.feed
+        app.router.add_get("/api/v3/aggTrades", agg_trades)
+        app.router.add_get("/api/v3/trades", recent_trades)
+        app.router.add_get("/api/v3/depth", depth)
+        mount(app, live.server, BinanceWs(live.feed, live.server.counters), PATHS)
     for prefix in ("/api/v3", "/fapi/v1"):
         app.router.add_get(f"{prefix}/ping", ping)
         app.router.add_get(f"{prefix}/time", server_time)

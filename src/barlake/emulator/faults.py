@@ -19,6 +19,11 @@ Spec strings (CLI `--faults`, `Emulator(faults=...)`): `[venue:]kind[=value][xN]
 e.g. `500x3`, `binance:429=2`, `hyperliquid:slow=15/10`, `archive:checksum`,
 `dukascopy:503x3`, `dukascopy:hang=30`, `dukascopy:empty@/datafeed/EURUSD/2024/00/15`,
 `binance:budget=1200` (a per-minute weight budget instead of a fault).
+
+The WebSocket servers (`binance_ws`, `hyperliquid_ws`) take schedules instead, in real
+seconds (see `ws_server`): `drop=S` (abort every socket every S s), `refusexK` (HTTP 503
+on the next K handshakes; `refuse=R` adds `Retry-After: R`), `stall=S` (a socket goes
+silent S s after it opens), `shutdown=S` (shutdown notice + close every S s), `lifetime=S`.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ KINDS = frozenset(
 HANDLER_KINDS = frozenset({"empty", "badlength"})  # only the Dukascopy handlers apply these
 HANG_SECONDS = 600.0
 VENUES = ("binance", "archive", "hyperliquid", "dukascopy")  # the emulator's servers, port order
+WS_VENUES = ("binance_ws", "hyperliquid_ws")  # WebSockets on the binance / hyperliquid ports
+WS_KINDS = frozenset({"drop", "refuse", "stall", "shutdown", "lifetime"})
 _SPEC = re.compile(
-    r"^(?:(?P<venue>[a-z]+):)?(?P<kind>[0-9]{3}|[a-z]+)(?:=(?P<value>[0-9.]+))?"
+    r"^(?:(?P<venue>[a-z_]+):)?(?P<kind>[0-9]{3}|[a-z]+)(?:=(?P<value>[0-9.]+))?"
     r"(?:x(?P<times>[0-9]+|\*))?(?:/(?P<every>[0-9]+))?(?:@(?P<path>/\S*))?$"
 )
 
@@ -138,10 +145,12 @@ def parse(spec: str | list[str] | None) -> list[Setting]:
         match = _SPEC.match(raw)
         venue = (match and match["venue"]) or "binance"
         kind = match["kind"] if match else ""
-        if not match or venue not in VENUES or (kind not in KINDS and kind != "budget"):
+        kinds = WS_KINDS if venue in WS_VENUES else KINDS | {"budget"}
+        if not match or venue not in VENUES + WS_VENUES or kind not in kinds:
             raise ValueError(
                 f"bad fault {raw!r}: use [venue:]kind[=value][xN][/M][@path] with venue in "
-                f"{'|'.join(VENUES)} and kind in {'|'.join(sorted(KINDS))}|budget"
+                f"{'|'.join(VENUES)} and kind in {'|'.join(sorted(KINDS))}|budget, or venue "
+                f"{'|'.join(WS_VENUES)} and kind in {'|'.join(sorted(WS_KINDS))}"
             )
         if kind in HANDLER_KINDS and venue != "dukascopy":
             raise ValueError(f"bad fault {raw!r}: {kind} is for dukascopy only")

@@ -5,6 +5,8 @@ One real candle object, for reference (`candleSnapshot`, interval 15m):
     {"T":1681924499999,"c":"29258.0","h":"29309.0","i":"15m","l":"29250.0","n":189,
      "o":"29295.0","s":"BTC","t":1681923600000,"v":"0.98639"}
 
+The WebSocket (`/ws`, see `ws_hyperliquid`) shares this port.
+
 Only the newest 5000 candles per coin and interval exist (the forming one included); the
 request window filters those, so anything older comes back as `[]`. Unknown coins answer
 `[]` too; a body that is not a known request answers 422 like the real server. Weight: 20
@@ -22,10 +24,15 @@ from barlake.emulator.candles import close_times, window
 from barlake.emulator.decimals import trimmed
 from barlake.emulator.market import DAY_MS, Market, MarketBook
 from barlake.emulator.pipeline import ApiError, Venue, guard, request_body
+from barlake.emulator.trades import Tape
+from barlake.emulator.ws_candles import with_forming
+from barlake.emulator.ws_connection import WsProtocol
+from barlake.emulator.ws_server import WsServer, bypass, mount
 
 INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M")
 RETENTION = 5000
 BOOK = web.AppKey("book", MarketBook)
+TAPE = web.AppKey("tape", Tape)
 VENUE = web.AppKey("venue", Venue)
 LIGHT = frozenset({"allMids", "l2Book", "clearinghouseState", "orderStatus", "exchangeStatus"})
 
@@ -34,8 +41,9 @@ def bad_body(detail: str) -> ApiError:
     return ApiError(422, f"Failed to deserialize the JSON body into the target type: {detail}")
 
 
-def candles(book: MarketBook, req: Any) -> list[dict[str, Any]]:
-    """`req` = {"coin", "interval", "startTime", "endTime"?}; inclusive bounds on open time."""
+def candles(book: MarketBook, req: Any, tape: Tape | None = None) -> list[dict[str, Any]]:
+    """`req` = {"coin", "interval", "startTime", "endTime"?}; inclusive bounds on open time.
+    With the `tape`, the forming candle is what it has traded so far (as on `/ws`)."""
     if not isinstance(req, dict) or not isinstance(req.get("startTime"), int):
         raise bad_body("req: missing field `startTime`")
     coin, interval = req.get("coin"), req.get("interval")
@@ -46,6 +54,8 @@ def candles(book: MarketBook, req: Any) -> list[dict[str, Any]]:
     now = book.clock()
     end = req.get("endTime") if isinstance(req.get("endTime"), int) else now
     kept = window(book.get(coin), interval, now, limit=RETENTION)
+    if tape is not None:
+        kept = with_forming(kept, tape, coin, interval, now)
     bars = kept.take((kept.open_ms >= req["startTime"]) & (kept.open_ms <= end))
     pd, qd = bars.price_decimals, bars.qty_decimals
     closes = close_times(bars.open_ms, interval)
@@ -82,11 +92,11 @@ def meta(book: MarketBook) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def answer_for(book: MarketBook, body: dict[str, Any]) -> Any:
+def answer_for(book: MarketBook, body: dict[str, Any], tape: Tape | None = None) -> Any:
     kind = body.get("type")
     now = book.clock()
     if kind == "candleSnapshot":
-        return candles(book, body.get("req"))
+        return candles(book, body.get("req"), tape)
     if kind == "meta":
         return meta(book)
     if kind == "metaAndAssetCtxs":
@@ -106,7 +116,7 @@ async def info(request: web.Request) -> web.Response:
     body = request_body(request)
     if not isinstance(body, dict):
         raise bad_body("expected a JSON object")
-    result = answer_for(request.app[BOOK], body)
+    result = answer_for(request.app[BOOK], body, request.app.get(TAPE))
     if body.get("type") == "candleSnapshot" and result:
         venue = request.app[VENUE]
         if venue.limiter is not None:
@@ -119,10 +129,21 @@ def weigh(request: web.Request, body: Any) -> int:
     return 2 if kind in LIGHT else 20
 
 
-def build(book: MarketBook, venue: Venue) -> web.Application:
+def build(
+    book: MarketBook,
+    venue: Venue,
+    tape: Tape | None = None,
+    ws: tuple[WsServer, WsProtocol] | None = None,
+) -> web.Application:
+    """POST /info; with `ws` (server, protocol from `ws_hyperliquid`) also the `/ws` streams,
+    with `tape` forming candles from the trade tape."""
     venue.weigh = weigh
-    app = web.Application(middlewares=[guard(venue)])
+    app = web.Application(middlewares=[bypass(guard(venue))])
     app[BOOK] = book
     app[VENUE] = venue
     app.router.add_post("/info", info)
+    if tape is not None:
+        app[TAPE] = tape
+    if ws is not None:
+        mount(app, ws[0], ws[1], ["/ws"])
     return app

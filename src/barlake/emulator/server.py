@@ -1,13 +1,17 @@
 """The emulator: four loopback servers (Binance REST, Binance archive, Hyperliquid, Dukascopy)
 on one background event loop, started and stopped from synchronous code.
 
-    with Emulator(faults="binance:500x2") as emu:
+    with Emulator(faults="binance:500x2", clock=Accelerated(start_ms, speed=60)) as emu:
         emu.base_url                       # http://127.0.0.1:P   (/api/v3, /fapi/v1)
+        emu.binance_ws_url                 # ws://127.0.0.1:P/stream  (also /ws, /ws/<stream>)
         emu.archive_url                    # http://127.0.0.1:Q   (/data/spot/...)
         emu.hyperliquid_url                # http://127.0.0.1:R   (POST /info)
+        emu.hyperliquid_ws_url             # ws://127.0.0.1:R/ws
         emu.dukascopy_url                  # http://127.0.0.1:S   (/datafeed/..., /v1/...)
         emu.binance.faults.add("429", retry_after=2)
+        emu.binance_ws.drop_all()          # WS knobs and counters: see ws_server.WsServer
         emu.bars("BTCUSDT", start_ms, end_ms)   # closed 1m ground truth, lake shape
+        emu.trades("BTCUSDT", start_ms, end_ms) # the trade tape up to the clock
         emu.dukascopy_bars("EURUSD", start_ms, end_ms, side="mid")
 """
 
@@ -27,10 +31,16 @@ from barlake.emulator.binance_archive import ArchiveRules
 from barlake.emulator.binance_wire import Books
 from barlake.emulator.dukascopy import DukascopyRules
 from barlake.emulator.dukascopy_market import FxBook
-from barlake.emulator.faults import VENUES, parse
+from barlake.emulator.faults import VENUES, WS_VENUES, parse
 from barlake.emulator.limits import WeightLimiter
 from barlake.emulator.market import MarketBook, wall_clock_ms
 from barlake.emulator.pipeline import Venue
+from barlake.emulator.trades import Tape
+from barlake.emulator.ws_binance import BinanceLive
+from barlake.emulator.ws_binance_streams import Feed
+from barlake.emulator.ws_book import Book, BookModel
+from barlake.emulator.ws_hyperliquid import HyperliquidWs
+from barlake.emulator.ws_server import WsKnobs, WsServer
 
 HOST = "127.0.0.1"
 
@@ -40,9 +50,11 @@ class Emulator:
     synthetic truth.
 
     `port=0` picks free ports; `port=N` serves Binance on N, the archive on N+1,
-    Hyperliquid on N+2 and Dukascopy (bi5 datafeed and JSON API) on N+3. Budgets are
-    request weight per `weight_window_s` (60 s as on the real venues; tests shorten it) and
-    None means unlimited.
+    Hyperliquid on N+2 and Dukascopy (bi5 datafeed and JSON API) on N+3; the Binance and
+    Hyperliquid WebSockets share their REST ports. Budgets are request weight per
+    `weight_window_s` (60 s as on the real venues; tests shorten it) and None means
+    unlimited. `clock` is the market clock every server reads (e.g. `clock.Accelerated`);
+    `trade_cap` caps the tape's trades per minute.
     """
 
     def __init__(
@@ -58,6 +70,7 @@ class Emulator:
         weight_window_s: int = 60,
         first_monday: bool = True,
         clock: Callable[[], int] = wall_clock_ms,
+        trade_cap: int = 60,
     ) -> None:
         spot = universe.binance_spot(symbols)
         self.books = Books(
@@ -79,6 +92,7 @@ class Emulator:
         self.dukascopy_book = FxBook(clock=clock)
         self.dukascopy_rules = DukascopyRules()
         self.clock = clock
+        self._live(trade_cap)
         self.configure(faults)
         self._ports = {name: port + i if port else 0 for i, name in enumerate(self.venues)}
         self._urls: dict[str, str] = {}
@@ -86,6 +100,18 @@ class Emulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+
+    def _live(self, trade_cap: int) -> None:
+        """The trade tapes and the two WebSocket servers (knobs, counters) over them."""
+        self.tape = Tape(self.books.spot, trade_cap)
+        self.hyperliquid_tape = Tape(self.hyperliquid_book, trade_cap)
+        self.binance_ws = WsServer("binance_ws", self.clock)
+        # Hyperliquid sends no pings and allows 2000 messages a minute (about 30 a second).
+        hl_knobs = WsKnobs(ping_interval_s=None, max_inbound_per_s=30)
+        self.hyperliquid_ws = WsServer("hyperliquid_ws", self.clock, hl_knobs)
+        self.binance_feed = Feed(
+            self.books.spot, self.tape, BookModel(self.tape), self.binance_ws.knobs
+        )
 
     # -- knobs and truth -------------------------------------------------------------------
 
@@ -95,6 +121,9 @@ class Emulator:
     def configure(self, faults: str | list[str] | None) -> None:
         """Apply a fault spec (see `barlake.emulator.faults`), e.g. `"500x3,archive:checksum"`."""
         for setting in parse(faults):
+            if setting.venue in WS_VENUES:
+                self.ws_server(setting.venue).configure(setting.kind, setting.value, setting.times)
+                continue
             venue = self.venue(setting.venue)
             if setting.kind != "budget":
                 setting.apply(venue.faults)
@@ -102,10 +131,16 @@ class Emulator:
             for limiter in venue.limiters.values():
                 limiter.budget = int(setting.value) if setting.value else None
 
+    def ws_server(self, name: str) -> WsServer:
+        """`binance_ws` or `hyperliquid_ws`: knobs, fault actions, counters."""
+        return {"binance_ws": self.binance_ws, "hyperliquid_ws": self.hyperliquid_ws}[name]
+
     def reset(self) -> None:
         """Clear faults, bans, weight and request logs on every server."""
         for venue in self.venues.values():
             venue.reset()
+        self.binance_ws.reset()
+        self.hyperliquid_ws.reset()
 
     def bars(self, symbol: str, start_ms: int, end_ms: int) -> pa.Table:
         """Binance spot ground truth: closed 1m bars with open in [start_ms, end_ms)."""
@@ -116,6 +151,25 @@ class Emulator:
 
     def hyperliquid_bars(self, coin: str, start_ms: int, end_ms: int) -> pa.Table:
         return self.hyperliquid_book.bars(coin, start_ms, end_ms)
+
+    def trades(self, symbol: str, start_ms: int, end_ms: int) -> pa.Table:
+        """Binance spot tape in [start_ms, end_ms) up to the clock: id, timestamp_ms, price,
+        amount, side (the taker's). Aggregated to 1m it equals `bars` exactly."""
+        return self.tape.happened(symbol, start_ms, end_ms).to_table()
+
+    def hyperliquid_trades(self, coin: str, start_ms: int, end_ms: int) -> pa.Table:
+        """Hyperliquid tape; the wire's `tid` is `id · 16 + the coin's index`."""
+        return self.hyperliquid_tape.happened(coin, start_ms, end_ms).to_table()
+
+    def order_book(self, symbol: str, update_id: int | None = None) -> Book:
+        """The synthetic spot book at `update_id` (default: now), as REST depth serves it."""
+        model = self.binance_feed.depth
+        return model.book(symbol, model.update_id(self.clock()) if update_id is None else update_id)
+
+    @property
+    def ws_sent_closed(self) -> dict[tuple[str, str, int], float]:
+        """(symbol, interval, open_ms) → time.time() when the Binance `x: true` kline went out."""
+        return self.binance_ws.sent_closed
 
     def dukascopy_bars(self, code: str, start_ms: int, end_ms: int, side: str = "bid") -> pa.Table:
         """Dukascopy ground truth: closed 1m bars of minutes with quotes (no flats), `side`
@@ -128,6 +182,15 @@ class Emulator:
     def base_url(self) -> str:
         """Binance REST root (scheme + host + port); `/api/v3` and `/fapi/v1` live under it."""
         return self._url("binance")
+
+    @property
+    def binance_ws_url(self) -> str:
+        """Binance spot streams, combined (`/stream`); ccxt.pro appends `/<n>` (PROTOCOLS §6.7)."""
+        return self._url("binance").replace("http://", "ws://", 1) + "/stream"
+
+    @property
+    def hyperliquid_ws_url(self) -> str:
+        return self._url("hyperliquid").replace("http://", "ws://", 1) + "/ws"
 
     @property
     def archive_url(self) -> str:
@@ -175,11 +238,18 @@ class Emulator:
 
     def _app(self, name: str) -> web.Application:
         if name == "binance":
-            return binance_rest.build(self.books, self.binance)
+            live = BinanceLive(self.binance_ws, self.binance_feed)
+            return binance_rest.build(self.books, self.binance, live)
         if name == "archive":
             return binance_archive.build(self.books, self.archive, self.archive_rules)
         if name == "hyperliquid":
-            return hyperliquid.build(self.hyperliquid_book, self.hyperliquid)
+            protocol = HyperliquidWs(self.hyperliquid_ws, self.hyperliquid_tape)
+            return hyperliquid.build(
+                self.hyperliquid_book,
+                self.hyperliquid,
+                self.hyperliquid_tape,
+                (self.hyperliquid_ws, protocol),
+            )
         if name == "dukascopy":
             return dukascopy.build(self.dukascopy_book, self.dukascopy, self.dukascopy_rules)
         raise KeyError(name)

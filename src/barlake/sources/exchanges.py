@@ -39,7 +39,7 @@ def open_exchange(
     exchange = cls(
         {"enableRateLimit": False, "timeout": int(timeout_s * 1000), "enableLastJsonResponse": True}
     )
-    exchange.options["fetchMarkets"] = _market_types(
+    exchange.options["fetchMarkets"] = market_types(
         exchange.options.get("fetchMarkets"), market, symbol
     )
     for key, value in credentials(exchange_id).items():
@@ -64,7 +64,7 @@ def _track_status(exchange: ccxt.Exchange) -> None:
     exchange.on_rest_response = on_rest_response
 
 
-def _market_types(default: Any, market: str, symbol: str | None) -> Any:
+def market_types(default: Any, market: str, symbol: str | None) -> Any:
     """Narrow ccxt's `fetchMarkets` types to the row's market, so load_markets calls only the
     endpoints that market needs (binance: spot → /api/v3, swap → /fapi/v1)."""
     types = default.get("types") if isinstance(default, dict) else default
