@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from barlake.bars.derive import derive_all
 from barlake.dates import to_ms
 from barlake.demo import run_demo
 from barlake.lake import Lake
+from walks import random_walk
 
 MINUTE_MS = 60_000
 APP_ENTRY = Path(__file__).parents[2] / "src" / "barlake" / "app" / "streamlit_app.py"
@@ -18,22 +18,9 @@ APP_ENTRY = Path(__file__).parents[2] / "src" / "barlake" / "app" / "streamlit_a
 
 def walk_1m(start: str, minutes: int, *, seed: int = 0, price: float = 100.0) -> pd.DataFrame:
     """`minutes` consecutive 1m bars from `start` (UTC): a seeded geometric walk, valid OHLC."""
-    rng = np.random.default_rng(seed)
     begin = to_ms(start)
     assert begin is not None
-    close = price * np.exp(np.cumsum(rng.normal(0.0, 1e-3, minutes)))
-    open_ = np.concatenate(([price], close[:-1]))
-    stamps = begin + np.arange(minutes, dtype=np.int64) * MINUTE_MS
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.maximum(open_, close) * (1.0 + rng.random(minutes) * 1e-3),
-            "low": np.minimum(open_, close) * (1.0 - rng.random(minutes) * 1e-3),
-            "close": close,
-            "volume": rng.integers(1, 8_000, minutes) / 8.0,
-        },
-        index=pd.DatetimeIndex(stamps.astype("datetime64[ms]"), name="time").tz_localize("UTC"),
-    )
+    return random_walk(begin, minutes, MINUTE_MS, seed=seed, price=price, min_volume=1)
 
 
 DAYS = 3

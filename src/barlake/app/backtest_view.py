@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from barlake.backtest.result import Result
+from barlake.backtest.result import TRADE_SHOWN, Result
 from barlake.backtest.runner import BacktestRun
 from barlake.backtest.sweep import run_strategy
 from barlake.errors import ConfigError, DataError
@@ -25,19 +25,6 @@ from barlake.timeframes import parse_timeframe
 RULES = "rules (YAML)"
 STRATEGY_CHOICES = (*STRATEGIES, RULES)
 EXAMPLE_RULES = 'name: rsi_dip\nentry: "rsi14 < 30"\nexit: "rsi14 > 70"\ndirection: long\n'
-TRADE_SHOWN = [
-    "entry_time",
-    "exit_time",
-    "side",
-    "entry_price",
-    "exit_price",
-    "size",
-    "fees",
-    "pnl",
-    "return_pct",
-    "exit_reason",
-    "adds",
-]
 
 
 def lake_series(lake: Lake) -> dict[str, dict[str, list[str]]]:
@@ -141,7 +128,7 @@ def stats_frame(stats: dict[str, float]) -> pd.DataFrame:
 
 def trades_frame(result: Result) -> pd.DataFrame:
     """The trades as shown: newest first, without the bar positions."""
-    return result.trades[TRADE_SHOWN].iloc[::-1].reset_index(drop=True)
+    return result.trades[list(TRADE_SHOWN)].iloc[::-1].reset_index(drop=True)
 
 
 def headline(run: BacktestRun) -> list[tuple[str, str]]:

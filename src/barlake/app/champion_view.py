@@ -16,10 +16,8 @@ import pandas as pd
 
 from barlake.backtest.api import from_signals
 from barlake.backtest.result import Result
-from barlake.errors import DataError
 from barlake.lake import Lake
-from barlake.optimize.manifest import write_manifest
-from barlake.optimize.windows import fingerprint
+from barlake.optimize.manifest import first_trade_index, manifest_bars, write_manifest
 from barlake.strategies import get_strategy
 
 
@@ -45,17 +43,8 @@ def champion_result(manifest: bytes | dict[str, Any], lake: Lake | Path | str) -
     trades from the first test bar on with fresh cash, as the report computed it."""
     data = json.loads(manifest) if isinstance(manifest, bytes) else manifest
     spec = data["data"]
-    store = lake if isinstance(lake, Lake) else Lake(lake)
-    bars = store.read(
-        spec["source"], spec["instrument"], spec["timeframe"], spec["start_ms"], spec["end_ms"]
-    )
-    if bars.empty or fingerprint(bars) != spec["fingerprint"]:
-        raise DataError(
-            f"the bars of {spec['source']}/{spec['instrument']} {spec['timeframe']} in "
-            f"{store.root} differ from the {spec['bars']} bars the run used: the lake changed "
-            "since, so the champion cannot be replayed here"
-        )
-    begin = int(bars.index.searchsorted(pd.Timestamp(spec["first_trade_ms"], unit="ms", tz="UTC")))
+    bars = manifest_bars(data, lake)
+    begin = first_trade_index(bars, spec)
     signals = get_strategy(data["strategy"]).signals(bars, **data["params"])
     traded = [None if s is None else s[begin:] for s in signals]
     return from_signals(

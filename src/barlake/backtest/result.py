@@ -26,6 +26,20 @@ TRADE_COLUMNS = (
     "exit_bar",
     "adds",
 )
+# The trade columns people read (the CLI's table, the app's): bar positions left out.
+TRADE_SHOWN = (
+    "entry_time",
+    "exit_time",
+    "side",
+    "entry_price",
+    "exit_price",
+    "size",
+    "fees",
+    "pnl",
+    "return_pct",
+    "exit_reason",
+    "adds",
+)
 
 
 @dataclass

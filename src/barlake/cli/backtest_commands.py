@@ -109,18 +109,9 @@ def _print_run(run: BacktestRun, last: int) -> None:
     out.print(stats)
     shown = run.result.trades.tail(last)
     if last and len(shown):
-        columns = [
-            "entry_time",
-            "exit_time",
-            "side",
-            "entry_price",
-            "exit_price",
-            "size",
-            "fees",
-            "pnl",
-            "return_pct",
-            "exit_reason",
-        ]
+        from barlake.backtest.result import TRADE_SHOWN
+
+        columns = list(TRADE_SHOWN)
         table = Table(*columns, title=f"last {len(shown)} of {len(run.result.trades)} trades")
         for row in shown[columns].itertuples(index=False):
             table.add_row(*(_cell(v) for v in row))

@@ -122,6 +122,12 @@ def replay_manifest(
 ) -> dict[str, float]:
     """The test stats of a manifest's champion, recomputed from the lake's bars."""
     data = manifest if isinstance(manifest, dict) else load_manifest(manifest)
+    bars = manifest_bars(data, lake)
+    return replay(bars, data["data"], data["strategy"], data["params"], data["backtest"])
+
+
+def manifest_bars(data: dict[str, Any], lake: Lake | Path | str | None = None) -> pd.DataFrame:
+    """The bars a manifest was made on, refused when the lake's differ (its fingerprint)."""
     spec = data["data"]
     store = lake if isinstance(lake, Lake) else Lake(lake)
     bars = store.read(
@@ -134,7 +140,13 @@ def replay_manifest(
             f"{spec['bars']} bars the manifest was made on: sync that range, or point --lake "
             "at the lake the run used"
         )
-    return replay(bars, spec, data["strategy"], data["params"], data["backtest"])
+    return bars
+
+
+def first_trade_index(bars: pd.DataFrame, spec: dict[str, Any]) -> int:
+    """Position of the first test bar: signals see the warm-up before it, trades start at it."""
+    stamps = pd.DatetimeIndex(bars.index).as_unit("ms").asi8
+    return int(np.searchsorted(stamps, spec["first_trade_ms"]))
 
 
 def replay(
@@ -144,8 +156,7 @@ def replay(
     params: dict[str, Any],
     settings: dict[str, Any],
 ) -> dict[str, float]:
-    stamps = pd.DatetimeIndex(bars.index).as_unit("ms").asi8
-    begin = int(np.searchsorted(stamps, spec["first_trade_ms"]))
+    begin = first_trade_index(bars, spec)
     return backtest_slice(bars, begin, strategy, params, settings, spec["timeframe"]).stats
 
 
