@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from barlake.lake import Lake
 from barlake.optimize import OptimizeConfig
+from walks import random_walk
 
 SOURCE, INSTRUMENT, TIMEFRAME = "test", "WALK", "5m"
 BARS = 1152  # 4 days of 5m: 864 train, 288 test with the default split
@@ -21,19 +21,8 @@ def walk_5m(
     n: int = BARS, *, seed: int = 0, price: float = 100.0, start_ms: int = START_MS
 ) -> pd.DataFrame:
     """n consecutive 5m bars: a geometric random walk with valid OHLC."""
-    rng = np.random.default_rng(seed)
-    close = price * np.exp(np.cumsum(rng.normal(0.0, 2e-3, n)))
-    open_ = np.concatenate(([price], close[:-1]))
-    stamps = start_ms + np.arange(n, dtype=np.int64) * FIVE_MINUTES_MS
-    return pd.DataFrame(
-        {
-            "open": open_,
-            "high": np.maximum(open_, close) * (1.0 + rng.random(n) * 2e-3),
-            "low": np.minimum(open_, close) * (1.0 - rng.random(n) * 2e-3),
-            "close": close,
-            "volume": rng.integers(1, 8_000, n) / 8.0,
-        },
-        index=pd.DatetimeIndex(stamps.astype("datetime64[ms]"), name="time").tz_localize("UTC"),
+    return random_walk(
+        start_ms, n, FIVE_MINUTES_MS, seed=seed, price=price, sigma=2e-3, min_volume=1
     )
 
 
