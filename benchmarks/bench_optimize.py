@@ -1,14 +1,17 @@
 """Optimizer throughput on one year of 5m bars with 1 and 2 workers. Prints one JSON line.
 
-- trials_per_s: trials recorded per second between the first and the last trial of a session
-  (worker start-up excluded), all five strategies, NSGA-II, population 50, default modes.
-  Target: `two_over_one >= 1.7`. Each setting runs `--repeat` times, interleaved, best kept, as
-  the machine may be shared.
+- trials_per_s: trials recorded per second while every worker of the session was at work
+  (from the last worker's first trial to the first worker's last: start-up excluded), all
+  five strategies, NSGA-II, population 50, default modes. Target: `two_over_one >= 1.7`
+  (`two_over_one_whole_span` counts from the very first trial to the very last). Each setting
+  runs `--repeat` times, interleaved, best kept, as the machine may be shared.
 - parallel_ceiling: the same ratio for two plain backtest loops in two processes against one,
   measured right before, so a busy machine shows as a low ceiling and not as a slow optimizer.
 - storage_over_backtest: time a worker spends in the storage (recording the trial, claims,
-  reading the study) over the time it spends backtesting, from the workers' own timings.
-  Target: < 0.10. `sampling_over_backtest` (Optuna's sampler) is reported beside it.
+  reading the study) over the time it spends backtesting, per trial, from the workers' own
+  timings; each worker's first backtest, which loads the compiled kernels, is start-up
+  (`warmup_s`), not a trial's backtest time. Target: < 0.10. `sampling_over_backtest` (Optuna's
+  sampler) is reported beside it.
 
     python benchmarks/bench_optimize.py [--trials 200] [--repeat 2]
 """
@@ -21,6 +24,7 @@ import multiprocessing
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,22 +62,51 @@ def session(lake: Lake, runs: Path, workers: int, trials: int) -> dict[str, floa
     )  # fmt: skip
     outcome = start(config, lake=lake, runs_dir=runs)
     events = RunDir(outcome.run_dir).events()
-    stamps = [pd.Timestamp(e["time"]) for e in events if e["event"] == "trial"]
+    done = [e for e in events if e["event"] == "trial"]
+    stamps = [pd.Timestamp(e["time"]) for e in done]
     seconds: dict[str, float] = {}
     for event in events:
         if event["event"] == "worker_finished":
             for key, value in event["seconds"].items():
                 seconds[key] = seconds.get(key, 0.0) + value
     span = (stamps[-1] - stamps[0]).total_seconds()
-    backtest = seconds["evaluate"]
+    warmup = warmup_seconds(outcome.run_dir, done)
+    backtest = seconds["evaluate"] - warmup
+    steady = len(stamps) - workers
+    storage = seconds["record"] + seconds["coordinate"]
     return {
         "trials": len(stamps),
-        "trials_per_s": (len(stamps) - 1) / span,
-        "storage_over_backtest": (seconds["record"] + seconds["coordinate"]) / backtest,
-        "sampling_over_backtest": seconds["sample"] / backtest,
-        "backtest_ms": backtest / len(stamps) * 1e3,
-        "storage_ms": (seconds["record"] + seconds["coordinate"]) / len(stamps) * 1e3,
+        "trials_per_s": all_busy_rate(done),
+        "trials_per_s_span": (len(stamps) - 1) / span,
+        "storage_over_backtest": storage / len(stamps) / (backtest / steady),
+        "sampling_over_backtest": seconds["sample"] / len(stamps) / (backtest / steady),
+        "backtest_ms": backtest / steady * 1e3,
+        "storage_ms": storage / len(stamps) * 1e3,
+        "warmup_s": warmup / workers,
     }
+
+
+def all_busy_rate(done: list[dict[str, Any]]) -> float:
+    """Trials per second while every worker was at work: from the last worker's first trial
+    to the first worker's last one. A worker that starts late (spawn, imports, the bars) or
+    idles at the end for want of trials left does not count against the others."""
+    times: dict[str, list[pd.Timestamp]] = {}
+    for event in done:
+        times.setdefault(event["worker"], []).append(pd.Timestamp(event["time"]))
+    begin = max(t[0] for t in times.values())
+    end = min(t[-1] for t in times.values())
+    inside = sum(begin <= t <= end for ts in times.values() for t in ts)
+    return (inside - 1) / (end - begin).total_seconds()
+
+
+def warmup_seconds(run_dir: Path, done: list[dict[str, Any]]) -> float:
+    """The backtest time of each worker's first trial, which loads the compiled kernels (about
+    a second): a worker's start-up, not a trial's backtest time."""
+    trials = pd.read_csv(run_dir / "trials.csv").set_index(["strategy", "number"])  # one fold
+    first: dict[str, tuple[str, int]] = {}
+    for event in done:
+        first.setdefault(event["worker"], (event["strategy"], event["slot"]))
+    return float(sum(trials.loc[key, "seconds"] for key in first.values()))
 
 
 def backtest_loop(seconds: float) -> float:
@@ -123,12 +156,18 @@ def main() -> None:
         "trials_per_s_1_worker": round(best[1]["trials_per_s"], 1),
         "trials_per_s_2_workers": round(best[2]["trials_per_s"], 1),
         "two_over_one": round(best[2]["trials_per_s"] / best[1]["trials_per_s"], 3),
+        "two_over_one_whole_span": round(
+            best[2]["trials_per_s_span"] / best[1]["trials_per_s_span"], 3
+        ),
         "parallel_ceiling": round(ceiling, 3),
         "backtest_ms_per_trial": round(best[1]["backtest_ms"], 3),
+        "backtest_ms_per_trial_2_workers": round(best[2]["backtest_ms"], 3),
         "storage_ms_per_trial": round(best[1]["storage_ms"], 3),
+        "storage_ms_per_trial_2_workers": round(best[2]["storage_ms"], 3),
         "storage_over_backtest_1_worker": round(best[1]["storage_over_backtest"], 4),
         "storage_over_backtest_2_workers": round(best[2]["storage_over_backtest"], 4),
         "sampling_over_backtest": round(best[1]["sampling_over_backtest"], 4),
+        "warmup_s": round(best[1]["warmup_s"], 3),
     }
     print(json.dumps(report))
 

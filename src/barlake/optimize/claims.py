@@ -51,29 +51,37 @@ class FileClaims:
             self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         return self._fd
 
-    def _sync(self, fd: int) -> None:
-        """Fold the complete lines appended since the last look into `_known`."""
+    def _sync(self, fd: int) -> bool:
+        """Fold the complete lines appended since the last look into `_known`; True if that
+        reached the end of the ledger (no line is being written)."""
         data = read_from(fd, self._offset)
         end = data.rfind(b"\n") + 1
         for line in data[:end].splitlines():
-            study, key, session, attempt, _worker, at = json.loads(line)
-            known = self._known.get((study, key, session))
-            if known is None or attempt > known[0]:
-                self._known[(study, key, session)] = (attempt, at)
+            self._fold(*json.loads(line))
         self._offset += end
+        return end == len(data)
+
+    def _fold(self, study: str, key: str, session: str, attempt: int, _w: str, at: float) -> None:
+        known = self._known.get((study, key, session))
+        if known is None or attempt > known[0]:
+            self._known[(study, key, session)] = (attempt, at)
 
     def take(self, study: str, key: str, session: str, worker: str, attempt: int = 0) -> bool:
+        known = self._known.get((study, key, session))
+        if known is not None and known[0] >= attempt:
+            return False  # attempts only grow: a claim seen once is still held
         fd = self._open()
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            self._sync(fd)
+            at_end = self._sync(fd)
             known = self._known.get((study, key, session))
             if known is not None and known[0] >= attempt:
                 return False
-            os.write(
-                fd,
-                (json.dumps([study, key, session, attempt, worker, time.time()]) + "\n").encode(),
-            )
+            at = time.time()
+            line = (json.dumps([study, key, session, attempt, worker, at]) + "\n").encode()
+            if os.write(fd, line) == len(line) and at_end:  # it follows what was read: fold it
+                self._fold(study, key, session, attempt, worker, at)
+                self._offset += len(line)
             return True
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

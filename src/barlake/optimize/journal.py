@@ -7,6 +7,8 @@ of a trial's time. This backend writes the same lines (so `optuna-dashboard FILE
 `JournalFileBackend` read the file unchanged) with one `write` on an O_APPEND descriptor under
 `flock`, which the kernel hands over without sleeping. It flushes to the OS but does not
 fsync: a killed worker loses nothing; a power cut may lose the last trials written.
+Workers and the status watcher read and write the file through `studylog.StudyLog`, which
+spares them Optuna's replay; the session's studies and the report go through `JournalStorage`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import BaseJournalBackend
 
 JOURNAL_FILE = "optuna.journal"
+READ_CHUNK = 1 << 20
 
 
 class JournalFile(BaseJournalBackend):
@@ -38,6 +41,11 @@ class JournalFile(BaseJournalBackend):
         self._writer: int | None = None
 
     def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+        for line in self.read_lines(log_number_from):
+            yield json.loads(line)
+
+    def read_lines(self, log_number_from: int) -> Iterator[bytes]:
+        """The complete lines after the first `log_number_from`, as written."""
         number, offset = self._next if log_number_from >= self._next[0] else (0, 0)
         if self._reader is None:
             self._reader = os.open(self.path, os.O_RDONLY)
@@ -49,10 +57,13 @@ class JournalFile(BaseJournalBackend):
             if number > self._next[0]:
                 self._next = (number, offset)
             if number > log_number_from:
-                yield json.loads(line)
+                yield line
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        data = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
+        self.append_lines(encode(logs))
+
+    def append_lines(self, data: bytes) -> None:
+        """Whole lines in one locked write."""
         if self._writer is None:
             self._writer = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         fcntl.flock(self._writer, fcntl.LOCK_EX)
@@ -63,19 +74,28 @@ class JournalFile(BaseJournalBackend):
         finally:
             fcntl.flock(self._writer, fcntl.LOCK_UN)
 
-    def __del__(self) -> None:
+    def __del__(self, close: Callable[[int], None] = os.close) -> None:
+        """(`close` bound early: a file collected at interpreter exit outlives `os`.)"""
         for fd in (getattr(self, "_reader", None), getattr(self, "_writer", None)):
             if fd is not None:
-                os.close(fd)
+                close(fd)
+
+
+def encode(logs: list[dict[str, Any]]) -> bytes:
+    """Journal lines, one compact JSON object each."""
+    return "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
 
 
 def read_from(fd: int, offset: int) -> bytes:
-    """Everything from `offset` to the current end of the file."""
+    """Everything from `offset` to the current end of the file: one read, unless that is
+    larger than a chunk (a short read of a regular file is its end)."""
     chunks = []
-    while chunk := os.pread(fd, 1 << 20, offset):
+    while True:
+        chunk = os.pread(fd, READ_CHUNK, offset)
         chunks.append(chunk)
+        if len(chunk) < READ_CHUNK:
+            return b"".join(chunks)
         offset += len(chunk)
-    return b"".join(chunks)
 
 
 def open_storage(url: str | None, run_dir: Path) -> BaseStorage | str:

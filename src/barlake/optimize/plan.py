@@ -14,18 +14,19 @@ from typing import Any
 from optuna.distributions import BaseDistribution
 
 from barlake.optimize.sampling import Mirror
-from barlake.optimize.studies import StudyRef
+from barlake.optimize.studies import StudyView
 from barlake.strategies import Strategy
 
 
 @dataclass
 class Plan:
-    ref: StudyRef
+    ref: StudyView
     strategy: Strategy
     space: dict[str, BaseDistribution]
     batch: int
     max_trials: int
     order: int = 0
+    reverse: bool = False
     mirror: Mirror | None = None
     proposals: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     cursor: dict[int, int] = field(default_factory=dict)
@@ -47,11 +48,12 @@ class Plan:
         start = generation * self.batch
         return range(start, min(start + self.batch, self.max_trials))
 
-    def untried(self, generation: int) -> list[int]:
-        """Slots of the generation this worker has not tried to claim and nobody recorded."""
+    def walk(self, generation: int) -> range:
+        """The generation's slots in the order this worker tries to claim them (`cursor`
+        counts the ones tried). Workers walking in opposite directions meet once instead of
+        contending for every slot."""
         slots = self.slots(generation)
-        start = self.cursor.get(generation, slots.start)
-        return [s for s in range(start, slots.stop) if s not in self.ref.by_slot]
+        return slots[::-1] if self.reverse else slots
 
     def missing(self, generation: int) -> list[int]:
         """Slots of the generation with no record yet (claimed or not)."""

@@ -65,6 +65,7 @@ class RunDir:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._progress: int | None = None  # kept open: workers append an event per trial
+        self._stop_flag = str(self.path / STOP_FLAG)  # workers look before every trial
 
     def __del__(self) -> None:
         if self._progress is not None:
@@ -145,4 +146,4 @@ class RunDir:
         (self.path / STOP_FLAG).unlink(missing_ok=True)
 
     def stop_requested(self) -> bool:
-        return (self.path / STOP_FLAG).exists()
+        return os.path.exists(self._stop_flag)

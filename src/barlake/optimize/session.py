@@ -34,10 +34,12 @@ from barlake.optimize.studies import (
     SESSION,
     STOP,
     StudyRef,
+    StudyView,
     open_studies,
     request_stop,
     set_session,
 )
+from barlake.optimize.studylog import open_views
 from barlake.optimize.windows import make_windows
 from barlake.optimize.worker import WorkerSpec, process_main, work
 
@@ -210,7 +212,8 @@ def _session(
         for i in range(workers if processes else 1)
     ]
     run.event("session_started", session=session, workers=len(specs), time_budget=budget)
-    tick = _ticker(run, refs, config, session, len(specs), on_status)
+    watched = open_views(config.storage, run.path, run.context()["studies"])
+    tick = _ticker(run, watched, config, session, len(specs), on_status)
     failed = _run_workers(specs, tick, lambda: _interrupt(run, refs, session), processes)
     state = _final_state(run, refs, config, session, deadline, failed)
     status = tick(state)
@@ -221,7 +224,7 @@ def _session(
 
 def _ticker(
     run: RunDir,
-    refs: list[StudyRef],
+    refs: list[StudyView],
     config: OptimizeConfig,
     session: str,
     started_workers: int,

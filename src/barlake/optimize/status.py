@@ -12,12 +12,12 @@ from optuna.trial import TrialState
 
 from barlake.optimize.pareto import front_mask
 from barlake.optimize.rundir import utc_now
-from barlake.optimize.studies import CONSTRAINT, StudyRef
+from barlake.optimize.studies import CONSTRAINT, StudyView
 
 BEST_SHOWN = 5
 
 
-def study_status(ref: StudyRef, target: int) -> dict[str, Any]:
+def study_status(ref: StudyView, target: int) -> dict[str, Any]:
     """Counts and the best-so-far train front (highest returns first) of one study."""
     records = ref.refresh()
     complete = [t for t in records.values() if t.state == TrialState.COMPLETE]
@@ -54,7 +54,7 @@ def study_status(ref: StudyRef, target: int) -> dict[str, Any]:
 
 
 def snapshot(
-    refs: list[StudyRef],
+    refs: list[StudyView],
     target: int,
     *,
     run_id: str,

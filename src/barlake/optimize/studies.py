@@ -11,7 +11,7 @@ request and the open generation's sampled parameters, all readable in optuna-das
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import optuna
 from optuna.storages import BaseStorage
@@ -54,8 +54,40 @@ class StudyRef:
         self._seen = len(trials)
         return self.by_slot
 
+    def attrs(self) -> dict[str, Any]:
+        """The study's user attrs as of now."""
+        return self.study.user_attrs
+
     def attr(self, key: str, default: Any = None) -> Any:
-        return self.study.user_attrs.get(key, default)
+        return self.attrs().get(key, default)
+
+    def add_trial(self, trial: FrozenTrial) -> None:
+        self.study.add_trial(trial)
+
+    def set_attr(self, key: str, value: Any) -> None:
+        self.study.set_user_attr(key, value)
+
+
+class StudyView(Protocol):
+    """What a worker reads and writes of a study: a `StudyRef`, or a `studylog.LogRef` that
+    reads the journal file directly."""
+
+    name: str
+    strategy: str
+    fold: int
+
+    @property
+    def by_slot(self) -> dict[int, FrozenTrial]: ...
+
+    def refresh(self) -> dict[int, FrozenTrial]: ...
+
+    def attrs(self) -> dict[str, Any]: ...
+
+    def attr(self, key: str, default: Any = None) -> Any: ...
+
+    def add_trial(self, trial: FrozenTrial) -> None: ...
+
+    def set_attr(self, key: str, value: Any) -> None: ...
 
 
 def open_studies(
@@ -81,22 +113,22 @@ def open_studies(
 
 def set_session(refs: list[StudyRef], session: str) -> None:
     for ref in refs:
-        ref.study.set_user_attr(SESSION, session)
+        ref.set_attr(SESSION, session)
 
 
 def request_stop(refs: list[StudyRef], session: str) -> None:
     """Workers on every machine stop after their current trial when they next look."""
     for ref in refs:
-        ref.study.set_user_attr(STOP, session)
+        ref.set_attr(STOP, session)
 
 
-def publish_generation(ref: StudyRef, generation: int, proposals: list[dict[str, Any]]) -> None:
+def publish_generation(ref: StudyView, generation: int, proposals: list[dict[str, Any]]) -> None:
     """Replace the previous generation's proposals: a generation is published only once the
     one before it is fully recorded, so nobody needs those any more."""
-    ref.study.set_user_attr(PROPOSALS, {"generation": generation, "proposals": proposals})
+    ref.set_attr(PROPOSALS, {"generation": generation, "proposals": proposals})
 
 
-def read_generation(ref: StudyRef, generation: int) -> list[dict[str, Any]] | None:
+def read_generation(ref: StudyView, generation: int) -> list[dict[str, Any]] | None:
     data = ref.attr(PROPOSALS)
     if isinstance(data, dict) and data.get("generation") == generation:
         return data["proposals"]

@@ -9,6 +9,9 @@ appends `trial` and `worker_finished` events to progress.jsonl, the latter with 
 
 from __future__ import annotations
 
+import gc
+import json
+import math
 import os
 import signal
 import socket
@@ -23,7 +26,7 @@ from optuna.trial import FrozenTrial, TrialState
 from barlake.optimize.claims import open_claims
 from barlake.optimize.context import load_bars, run_config
 from barlake.optimize.evaluate import Evaluator, kept
-from barlake.optimize.journal import open_storage, quiet_optuna
+from barlake.optimize.journal import quiet_optuna
 from barlake.optimize.params import backtest_options, strategy_params
 from barlake.optimize.plan import Plan
 from barlake.optimize.rundir import CLAIMS, RunDir
@@ -33,10 +36,11 @@ from barlake.optimize.studies import (
     CONSTRAINT,
     SESSION,
     STOP,
-    open_studies,
+    StudyView,
     publish_generation,
     read_generation,
 )
+from barlake.optimize.studylog import open_views
 from barlake.optimize.windows import windows_of
 from barlake.strategies import get_strategy
 
@@ -74,22 +78,21 @@ class Worker:
         self.config = run_config(context, spec.storage)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{spec.index}"
         self.claims = open_claims(self.config.storage, self.run.file(CLAIMS))
-        storage = open_storage(self.config.storage, self.run.path)
         self.evaluator = Evaluator(
             load_bars(context, spec.lake), windows_of(context), self.config.timeframe
         )
-        self.plans = [
-            self._plan(ref, i) for i, ref in enumerate(open_studies(storage, context["studies"]))
-        ]
+        studies = open_views(self.config.storage, self.run.path, context["studies"])
+        self.plans = [self._plan(ref, i) for i, ref in enumerate(studies)]
         self.timing = dict.fromkeys(("evaluate", "record", "coordinate", "sample", "wait"), 0.0)
         self.trials = 0
         self._last_remote_check = time.monotonic()
 
-    def _plan(self, ref: Any, order: int) -> Plan:
+    def _plan(self, ref: StudyView, order: int) -> Plan:
         strategy = get_strategy(ref.strategy)
         space = search_space(strategy, self.config.modes)
         ref.refresh()
-        plan = Plan(ref, strategy, space, self.config.batch, self.config.max_trials, order)
+        reverse = self.spec.index % 2 == 1  # every other worker walks the slots downwards
+        plan = Plan(ref, strategy, space, self.config.batch, self.config.max_trials, order, reverse)
         plan.advance()
         return plan
 
@@ -124,7 +127,7 @@ class Worker:
         now = time.monotonic()
         if now - self._last_remote_check >= REMOTE_STOP_CHECK_S:
             self._last_remote_check = now
-            attrs = self.plans[0].ref.study.user_attrs
+            attrs = self.plans[0].ref.attrs()
             if attrs.get(STOP) == self.spec.session or attrs.get(SESSION) != self.spec.session:
                 return "stopped"
         return None
@@ -161,11 +164,15 @@ class Worker:
         return Task(plan, slot, generation, proposals[offset])
 
     def _claim_slot(self, plan: Plan, generation: int) -> int | None:
-        for slot in plan.untried(generation):
-            plan.cursor[generation] = slot + 1
-            if self.claims.take(plan.ref.name, f"s{slot}", self.spec.session, self.id):
+        """The next slot of this worker's walk that nobody recorded or claimed."""
+        walk = plan.walk(generation)
+        for step in range(plan.cursor.get(generation, 0), len(walk)):
+            plan.cursor[generation] = step + 1
+            slot = walk[step]
+            if slot not in plan.ref.by_slot and self.claims.take(
+                plan.ref.name, f"s{slot}", self.spec.session, self.id
+            ):
                 return slot
-        plan.cursor[generation] = plan.slots(generation).stop
         return None
 
     def _takeover_slot(self, plan: Plan, generation: int) -> int | None:
@@ -198,7 +205,8 @@ class Worker:
             ):
                 return None
             started = time.perf_counter()
-            published = self._sample(plan, generation)
+            # as the other workers read them from the study: plain JSON types
+            published = json.loads(json.dumps(self._sample(plan, generation)))
             self.timing["sample"] += time.perf_counter() - started
             publish_generation(plan.ref, generation, published)
         plan.proposals[generation] = published
@@ -223,7 +231,7 @@ class Worker:
         self.timing["evaluate"] += seconds
         record = self._record(task, stats, note, started_at, seconds)
         started = time.perf_counter()
-        task.plan.ref.study.add_trial(record)
+        task.plan.ref.add_trial(record)
         self.timing["record"] += time.perf_counter() - started
         self.trials += 1
         train = record.user_attrs["train"] or {}
@@ -242,18 +250,23 @@ class Worker:
 
     def _evaluate(self, task: Task) -> tuple[dict[str, float] | None, str | None]:
         """Train stats, or None and why: parameters that break a constraint are not run; an
-        error in a backtest fails that trial (recorded with the message), not the worker."""
+        error in a backtest, or an objective that is not a finite number, fails that trial
+        (recorded with the message), not the worker."""
         params = task.proposal["params"]
         if not task.proposal["valid"]:
             return None, "parameters break the strategy's constraints"
         try:
             values = strategy_params(task.plan.strategy, params)
             options = backtest_options(params, self.config)
-            return self.evaluator.train(
+            stats = self.evaluator.train(
                 task.plan.ref.fold, task.plan.strategy.name, values, options
-            ), None
+            )
         except Exception as exc:  # recorded on the trial and in progress.jsonl, never hidden
             return None, f"{type(exc).__name__}: {exc}"
+        objectives = [stats["total_return_pct"], stats["max_drawdown_pct"]]
+        if not all(math.isfinite(v) for v in objectives):
+            return None, f"the objectives are not finite numbers: {objectives}"
+        return stats, None
 
     def _record(
         self,
@@ -269,7 +282,7 @@ class Worker:
         system = dict(task.proposal["system_attrs"])
         values = None
         if stats is not None:
-            values = [stats["total_return_pct"], stats["max_drawdown_pct"]]
+            values = [float(stats["total_return_pct"]), float(stats["max_drawdown_pct"])]
             system[CONSTRAINT] = float(self.config.min_trades - stats["trades"])
         return FrozenTrial(
             number=0,
@@ -293,10 +306,15 @@ def work(spec: WorkerSpec) -> str:
     run = RunDir.open(spec.run_dir)
     try:
         worker = Worker(spec)
+        # The bars, kernels and libraries outlive the loop: out of the collector's sight,
+        # its passes over the trials' short-lived objects cost far less.
+        gc.freeze()
         reason = worker.run_loop()
     except BaseException:
         run.event("worker_failed", index=spec.index, error=traceback.format_exc())
         raise
+    finally:
+        gc.unfreeze()
     run.event(
         "worker_finished",
         worker=worker.id,
