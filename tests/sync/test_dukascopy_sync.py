@@ -154,6 +154,20 @@ def test_a_trading_day_that_stays_empty_is_left_missing_and_fetched_by_the_next_
     )
 
 
+def test_a_failed_month_merge_fails_the_instrument_and_keeps_the_months_merged_before_it(emu, lake):
+    march = lake.path(key(lake), 2024, 3)  # merges run on their own thread, in month order
+    march.parent.mkdir(parents=True, exist_ok=True)
+    march.write_bytes(b"not a parquet file")
+    [result] = run(lake, emu, [fx(emu)])
+    assert not result.ok and "03.parquet" in result.error
+    february = (START, utc_ms("2024-03-01"))
+    assert lake.missing(key(lake), START, END) == [(february[1], END)]
+    assert_equal_bars(
+        lake.read_arrow("dukascopy", "EURUSD", "1m", *february),
+        emu.dukascopy_bars("EURUSD", *february),
+    )
+
+
 @pytest.mark.parametrize("no_data", ["404", "empty"])
 def test_closed_hours_answered_404_or_empty_become_known_empty(lake, no_data):
     saturday = utc_ms("2024-03-09T10:17:30")

@@ -11,7 +11,8 @@ may be closed; elsewhere it is asked again (up to `empty_tries` times, with back
 `mid`, only a day's side that came back empty) and, if still empty, the period is left
 missing and logged — the next sync asks again.
 `fail_streak` such periods in a row give the instrument up. Files load `workers` ahead on
-helper threads; all Dukascopy requests of a run share one gate of `workers` slots.
+helper threads (each decoded, cut to its window and turned into a table there, over
+kept-alive connections); all Dukascopy requests of a run share one gate of `workers` slots.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ import pyarrow as pa
 from barlake.dates import fmt_ms
 from barlake.errors import ConfigError
 from barlake.instruments import Instrument
-from barlake.sources.base import Page, inside, prefetched
+from barlake.sources.base import Page, prefetched
 from barlake.sources.dukascopy_bi5 import Bi5Transport
 from barlake.sources.dukascopy_calendar import may_be_closed
+from barlake.sources.dukascopy_http import KeepAliveClient
 from barlake.sources.dukascopy_json import JsonTransport
 from barlake.sources.dukascopy_records import Candles, Ticks, bars, fill_gaps, minutes
 from barlake.sources.dukascopy_table import DukaInstrument, guess_json_code, lookup, scale_problem
-from barlake.sources.http import HttpClient
 from barlake.sources.retry import Attempts, GaveUpError
 from barlake.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, floor_ts
 
@@ -76,7 +77,7 @@ class DukascopyFeed:
         item: Instrument,
         known: DukaInstrument | None,
         transport: Transport,
-        client: HttpClient,
+        client: KeepAliveClient,
         attempts: Attempts,
         clock: Callable[[], int],
         gate: threading.Semaphore,
@@ -110,31 +111,39 @@ class DukascopyFeed:
     def fetch(self, start: int, end: int) -> Iterator[Page]:
         units = plan_units(start, end, self.clock(), self.transport.running_hour)
         streak = 0
-        for unit, table in prefetched(units, self._load, self.settings.workers, "dukascopy"):
-            if table is not None:
-                streak = 0
-                via = f"{self.transport.name}-{'day' if unit.kind == 'day' else 'ticks'}"
-                yield Page(inside(table, *unit.answered), unit.answered, via)
-                continue
-            streak += 1
-            if streak >= self.attempts.policy.fail_streak:
-                raise GaveUpError(
-                    f"{self.item.instrument}: gave up after {streak} trading periods in a row "
-                    f"came back empty (last: {self._what(unit)}); the feed may be down or "
-                    f"blocked where you are, or data_symbol {self.item.data_symbol!r} may be wrong"
-                )
+        try:
+            for unit, table in prefetched(units, self._load, self.settings.workers, "dukascopy"):
+                if table is not None:
+                    streak = 0
+                    via = f"{self.transport.name}-{'day' if unit.kind == 'day' else 'ticks'}"
+                    yield Page(table, unit.answered, via)
+                    continue
+                streak += 1
+                if streak >= self.attempts.policy.fail_streak:
+                    raise GaveUpError(
+                        f"{self.item.instrument}: gave up after {streak} trading periods in a "
+                        f"row came back empty (last: {self._what(unit)}); the feed may be down "
+                        f"or blocked where you are, or data_symbol {self.item.data_symbol!r} "
+                        "may be wrong"
+                    )
+        finally:
+            self.client.close()
 
     def _load(self, unit: Unit) -> pa.Table | None:
-        """The unit's bars; an empty table where the market may be closed and said so; None
-        when it stayed empty although the market should trade."""
-        closed = may_be_closed(self.calendar, *unit.answered)
+        """The unit's bars inside its `answered` range (on the loading thread); an empty
+        table where the market may be closed and said so; None when it stayed empty although
+        the market should trade."""
         policy = self.attempts.policy
         sides: dict[str, Candles] = {}
         for attempt in range(1, self.settings.empty_tries + 1):
             sides = self._sides(unit, sides)
             empty = [side for side, candles in sides.items() if not len(candles)]
-            if not empty or (closed and len(empty) == len(sides)):
-                return bars(sides, self.item.side, self.settings.keep_flats)
+            if not empty or (
+                len(empty) == len(sides) and may_be_closed(self.calendar, *unit.answered)
+            ):
+                lo, hi = unit.answered
+                answered = {side: candles.inside(lo, hi) for side, candles in sides.items()}
+                return bars(answered, self.item.side, self.settings.keep_flats)
             if attempt < self.settings.empty_tries:
                 log.info(
                     "%s: %s came back empty; asking again", self.item.instrument, self._what(unit)
@@ -235,5 +244,5 @@ def open_feed(
     else:
         code = known.json_code if known else guess_json_code(item.data_symbol)
         transport = JsonTransport(item.base_url, code, factor)
-    client = HttpClient(timeout_s)
+    client = KeepAliveClient(timeout_s)
     return DukascopyFeed(item, known, transport, client, attempts, clock, gate, settings)

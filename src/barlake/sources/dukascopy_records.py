@@ -54,7 +54,7 @@ class Candles:
 
     def inside(self, start: int, end: int) -> Candles:
         lo, hi = np.searchsorted(self.ts, [start, end])
-        return self.take(slice(int(lo), int(hi)))
+        return self if lo == 0 and hi == len(self) else self.take(slice(int(lo), int(hi)))
 
 
 @dataclass(slots=True)
@@ -127,7 +127,10 @@ def bars(sides: dict[str, Candles], side: str, keep_flats: bool = False) -> pa.T
 
 
 def _unflat(candles: Candles, keep_flats: bool) -> Candles:
-    return candles if keep_flats else candles.take(~candles.flats())
+    if keep_flats:
+        return candles
+    flat = candles.flats()
+    return candles.take(~flat) if flat.any() else candles
 
 
 def _table(candles: Candles, halves: float) -> pa.Table:

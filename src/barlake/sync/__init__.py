@@ -2,6 +2,7 @@
 
 plan.py     what is missing per instrument, from coverage alone (`barlake sync --plan`)
 runner.py   fetch → validate → merge on worker threads, derive after
+writer.py   month batches merged on a thread of their own while the next pages load
 report.py   per-instrument outcome for the summary and logs
 """
 

@@ -14,8 +14,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import pyarrow as pa
-
 from barlake.bars.derive import derive
 from barlake.errors import BarlakeError
 from barlake.instruments import Instrument
@@ -26,6 +24,7 @@ from barlake.sources.base import Feed, Page
 from barlake.sources.registry import FeedFactory
 from barlake.sync.plan import BASE, InstrumentPlan, Window, plan_instrument
 from barlake.sync.report import InstrumentResult
+from barlake.sync.writer import Writer
 from barlake.timeframes import MINUTE_MS
 
 FLUSH_ROWS = 50_000
@@ -121,34 +120,25 @@ def _fetch_range(
     stop: threading.Event,
     progress: Progress,
 ) -> None:
-    batch: list[Page] = []
-    rows = 0
-    for page in feed.fetch(*span):
-        if stop.is_set():
-            _flush(lake, plan, batch, result)
-            raise Stopped(f"{plan.item.instrument}: stopped; run the sync again to finish")
-        if batch and month_of(page.answered[0]) != month_of(batch[0].answered[0]):
-            rows = _flush(lake, plan, batch, result)
-        batch.append(page)
-        rows += page.bars.num_rows
-        result.via[page.via] = result.via.get(page.via, 0) + page.bars.num_rows
-        if rows >= FLUSH_ROWS:
-            rows = _flush(lake, plan, batch, result)
-        progress.advanced(plan.item, page)
-    _flush(lake, plan, batch, result)
-
-
-def _flush(lake: Lake, plan: InstrumentPlan, batch: list[Page], result: InstrumentResult) -> int:
-    """Merge the batch (data, then coverage) and empty it; returns the rows left: 0."""
-    if not batch:
-        return 0
-    table = pa.concat_tables([page.bars for page in batch])
-    covered = iv.normalize(page.answered for page in batch)
-    written = lake.write_key(plan.key, table, covered=covered)
-    result.bars += written.rows
-    result.rejected += written.rejected_total
-    batch.clear()
-    return 0
+    """Fetch one missing range, handing month batches to a `Writer` that merges them while
+    the next pages load; returns (or raises) once what was handed over is in the lake."""
+    with Writer(lake, plan, result) as writer:
+        batch: list[Page] = []
+        rows, month = 0, (0, 0)
+        for page in feed.fetch(*span):
+            if stop.is_set():
+                writer.put(batch)
+                writer.close()
+                raise Stopped(f"{plan.item.instrument}: stopped; run the sync again to finish")
+            page_month = month_of(page.answered[0])
+            if batch and (page_month != month or rows >= FLUSH_ROWS):
+                writer.put(batch)
+                batch, rows = [], 0
+            batch.append(page)
+            rows, month = rows + page.bars.num_rows, page_month
+            result.via[page.via] = result.via.get(page.via, 0) + page.bars.num_rows
+            progress.advanced(plan.item, page)
+        writer.put(batch)
 
 
 def derive_timeframes(lake: Lake, item: Instrument, timeframes: tuple[str, ...]) -> dict[str, int]:
