@@ -40,9 +40,13 @@ def chromium() -> Path:
         return CHROMIUM
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-q"], env=env, check=False, timeout=900)
+        wait = ["-o", "DPkg::Lock::Timeout=600"]  # the PostgreSQL test may be installing too
+        subprocess.run(["apt-get", *wait, "update", "-q"], env=env, check=False, timeout=900)
         subprocess.run(
-            ["apt-get", "install", "-y", "-q", "chromium"], env=env, check=False, timeout=900
+            ["apt-get", *wait, "install", "-y", "-q", "chromium"],
+            env=env,
+            check=False,
+            timeout=900,
         )
     if not CHROMIUM.exists():
         pytest.fail(

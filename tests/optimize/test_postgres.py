@@ -38,9 +38,11 @@ def install_postgres() -> None:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "postgresql"], env=env, check=False, timeout=900
-    )
+    wait = ["-o", "DPkg::Lock::Timeout=600"]  # the browser test may be installing chromium
+    install = ["apt-get", *wait, "install", "-y", "-q", "postgresql"]
+    if subprocess.run(install, env=env, check=False, timeout=900).returncode != 0:
+        subprocess.run(["apt-get", *wait, "update", "-q"], env=env, check=False, timeout=900)
+        subprocess.run(install, env=env, check=False, timeout=900)
 
 
 def free_port() -> int:
