@@ -4,6 +4,7 @@ at it, and the ground truth next to what a SQLite sink holds."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,8 +77,6 @@ class Updates:
         self.seen: list[tuple[float, StreamUpdate]] = []
 
     def __call__(self, update: StreamUpdate) -> None:
-        import time
-
         self.seen.append((time.time(), update))
 
     def of(self, kind: str) -> list[tuple[float, StreamUpdate]]:

@@ -36,12 +36,14 @@ def export_series(
     out: Path,
     start: object = None,
     end: object = None,
+    table: str = "ohlcv",
 ) -> tuple[Path, int]:
-    """Write one series range to a file another tool reads; refuses to write an empty export."""
+    """Write one series range to a file another tool reads (`table`: the SQLite table);
+    refuses to write an empty export."""
     frame = lake.read(source, instrument, timeframe, start, end)
     if frame.empty:
         raise DataError(
             f"{source}/{instrument}/{timeframe} has no bars in that range; "
             "check `barlake ls` for what the lake holds"
         )
-    return export_frame(frame, fmt, Path(out)), len(frame)
+    return export_frame(frame, fmt, Path(out), table=table), len(frame)

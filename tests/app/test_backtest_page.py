@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from barlake.app import backtest_view as bv
+from barlake.app.data_view import series_tree
 from barlake.backtest import from_signals
 from barlake.lake import Lake
 from barlake.strategies import get_strategy, load_rules
@@ -152,7 +153,7 @@ def test_an_empty_lake_says_what_to_do(app_env, tmp_path):
 
 
 def test_lake_series_lists_timeframes_shortest_first(app_lake):
-    tree = bv.lake_series(Lake(app_lake))
+    tree = series_tree(Lake(app_lake))
     assert tree["sample"]["BTCUSDT"] == ["1m", "5m", "1h", "4h"]
     assert list(tree["sample"]) == sorted(tree["sample"])
 

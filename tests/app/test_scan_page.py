@@ -7,6 +7,7 @@ from app_support import APP_ENTRY
 from streamlit.testing.v1 import AppTest
 
 from barlake.app import scan_view
+from barlake.app.data_view import series_tree
 from barlake.lake import Lake
 from barlake.scan import scan
 
@@ -115,7 +116,7 @@ def test_empty_lake_says_how_to_fill_it(tmp_path, app_env):
 
 
 def test_universe_labels_map_back_to_scan_arguments(app_lake):
-    options = scan_view.universes(Lake(app_lake), "5m", [app_lake / "missing.csv"])
+    options = scan_view.universes(series_tree(Lake(app_lake)), "5m", [app_lake / "missing.csv"])
     assert options == ["sample (3 instruments)"]
     assert scan_view.universe_value(options[0]) == "sample"
     assert scan_view.universe_value("file: /tmp/u (1).csv") == "/tmp/u (1).csv"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from barlake.emulator import Emulator
+from barlake.emulator import Emulator, clients
 
 
 @dataclass(frozen=True)
@@ -66,35 +66,15 @@ def live() -> Iterator[Emulator]:
         yield emu
 
 
-def _pro_binance(emu: Emulator, **config: Any) -> Any:
-    """Real ccxt.pro binance on the emulator: spot markets, REST and WS on the loopback."""
-    import ccxt.pro
-
-    options = {"fetchMarkets": {"types": ["spot"]}, **config.pop("options", {})}
-    exchange = ccxt.pro.binance({"enableRateLimit": False, "options": options, **config})
-    exchange.urls["api"]["public"] = emu.base_url + "/api/v3"
-    exchange.urls["api"]["ws"]["spot"] = emu.binance_ws_url
-    return exchange
-
-
-def _pro_hyperliquid(emu: Emulator, **config: Any) -> Any:
-    """Real ccxt.pro hyperliquid on the emulator: perps, /info and /ws on the loopback."""
-    import ccxt.pro
-
-    options = {"fetchMarkets": {"types": ["swap"]}, **config.pop("options", {})}
-    exchange = ccxt.pro.hyperliquid({"enableRateLimit": False, "options": options, **config})
-    exchange.urls["api"]["public"] = emu.hyperliquid_url
-    exchange.urls["api"]["ws"]["public"] = emu.hyperliquid_ws_url
-    return exchange
-
-
 @pytest.fixture
 def pro_binance() -> Callable[..., Any]:
     """`pro_binance(emu, **config)` → a ccxt.pro binance instance (the test closes it)."""
-    return _pro_binance
+    return lambda emu, **config: clients.pro_binance(emu.base_url, emu.binance_ws_url, **config)
 
 
 @pytest.fixture
 def pro_hyperliquid() -> Callable[..., Any]:
     """`pro_hyperliquid(emu, **config)` → a ccxt.pro hyperliquid instance."""
-    return _pro_hyperliquid
+    return lambda emu, **config: clients.pro_hyperliquid(
+        emu.hyperliquid_url, emu.hyperliquid_ws_url, **config
+    )

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import ccxt
 import pytest
+from emulator_support import ohlcv
 
 from barlake.emulator import Emulator, clients, utc_ms
 from barlake.emulator.universe import BINANCE_MAINTENANCE
 
 MINUTE = 60_000
-
-
-def ohlcv(table) -> list[list[float]]:
-    """Ground-truth rows in ccxt's shape: [ts, o, h, l, c, v]."""
-    cols = [table.column(n).to_pylist() for n in table.column_names]
-    return [list(row) for row in zip(*cols, strict=True)]
 
 
 def test_ccxt_loads_markets_and_fetches_the_ground_truth(emulator):

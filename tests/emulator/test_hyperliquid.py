@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ccxt
 import pytest
+from emulator_support import ohlcv
 
 from barlake.emulator import Emulator, clients, utc_ms
 
@@ -15,11 +16,6 @@ NOW = utc_ms("2026-11-20T12:00:30")
 def fixed() -> Emulator:
     with Emulator(clock=lambda: NOW) as emu:
         yield emu
-
-
-def ohlcv(table) -> list[list[float]]:
-    cols = [table.column(n).to_pylist() for n in table.column_names]
-    return [list(row) for row in zip(*cols, strict=True)]
 
 
 def test_ccxt_loads_perps_and_fetches_candles_equal_to_the_truth_plus_the_forming_one(fixed):

@@ -6,27 +6,18 @@ watches; every closed candle, trade and book level is compared with the emulator
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import websockets
+from emulator_support import ohlcv, run
 
 from barlake.emulator import Accelerated, Emulator, utc_ms
 from barlake.timeframes import MINUTE_MS
-
-
-def run(coro: Coroutine[Any, Any, Any], timeout: float = 20.0) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def ohlcv(table) -> list[list[float]]:
-    cols = [table.column(n).to_pylist() for n in table.column_names]
-    return [list(row) for row in zip(*cols, strict=True)]
 
 
 def raw_url(emu: Emulator, *streams: str) -> str:

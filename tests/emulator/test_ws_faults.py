@@ -7,19 +7,15 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Coroutine
 from typing import Any
 
 import aiohttp
 import ccxt
 import pytest
 import websockets
+from emulator_support import run
 
 from barlake.emulator import Emulator
-
-
-def run(coro: Coroutine[Any, Any, Any], timeout: float = 20.0) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def kline_url(emu: Emulator) -> str:

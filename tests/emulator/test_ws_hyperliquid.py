@@ -5,23 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Coroutine
 from typing import Any
 
 import ccxt
 import pytest
 import websockets
+from emulator_support import ohlcv, run
 
 from barlake.timeframes import MINUTE_MS
-
-
-def run(coro: Coroutine[Any, Any, Any], timeout: float = 20.0) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def ohlcv(table) -> list[list[float]]:
-    cols = [table.column(n).to_pylist() for n in table.column_names]
-    return [list(row) for row in zip(*cols, strict=True)]
 
 
 def test_ccxt_watch_ohlcv_candles_equal_the_truth_once_a_later_one_starts(live, pro_hyperliquid):

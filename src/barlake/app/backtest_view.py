@@ -1,5 +1,5 @@
-"""The Backtest page's logic, apart from its widgets: what the lake offers, the request the
-widgets make, and one backtest through the same functions `barlake backtest` uses.
+"""The Backtest page's logic, apart from its widgets: the request the widgets make, and one
+backtest through `barlake backtest`'s own `run_backtest`.
 
 The page only collects values; everything here is plain Python, so a test can check that the
 page's numbers are the library's numbers for the same inputs.
@@ -14,28 +14,16 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from barlake.backtest import runner
 from barlake.backtest.result import TRADE_SHOWN, Result
-from barlake.backtest.runner import BacktestRun
-from barlake.backtest.sweep import run_strategy
-from barlake.errors import ConfigError, DataError
+from barlake.backtest.runner import BacktestRun, run_backtest
+from barlake.errors import ConfigError
 from barlake.lake import Lake
-from barlake.strategies import STRATEGIES, RuleStrategy, Strategy, rules_from_mapping
-from barlake.timeframes import parse_timeframe
+from barlake.strategies import STRATEGIES, RuleStrategy, rules_from_mapping
 
 RULES = "rules (YAML)"
 STRATEGY_CHOICES = (*STRATEGIES, RULES)
 EXAMPLE_RULES = 'name: rsi_dip\nentry: "rsi14 < 30"\nexit: "rsi14 > 70"\ndirection: long\n'
-
-
-def lake_series(lake: Lake) -> dict[str, dict[str, list[str]]]:
-    """source → instrument → timeframes (shortest first) of every series in the lake."""
-    tree: dict[str, dict[str, list[str]]] = {}
-    for key in lake.series():
-        tree.setdefault(key.source, {}).setdefault(key.instrument, []).append(key.timeframe)
-    for instruments in tree.values():
-        for frames in instruments.values():
-            frames.sort(key=parse_timeframe)
-    return {s: dict(sorted(i.items())) for s, i in sorted(tree.items())}
 
 
 @dataclass(frozen=True)
@@ -94,29 +82,21 @@ def rules_from_text(text: str, base_dir: Path | None = None) -> RuleStrategy:
     return rules_from_mapping(data, base_dir)
 
 
-def chosen_strategy(request: BacktestRequest) -> tuple[Strategy | RuleStrategy, dict[str, Any]]:
-    """The strategy and its checked parameter values, or the parsed rules."""
-    if request.strategy == RULES:
-        return rules_from_text(request.rules_text), {}
-    if request.strategy not in STRATEGIES:
-        raise ConfigError(f"unknown strategy {request.strategy!r}")
-    strategy = STRATEGIES[request.strategy]
-    return strategy, strategy.resolve(request.params)
-
-
 def run_request(lake: Lake, request: BacktestRequest) -> BacktestRun:
-    """Read the bars, build the signals, backtest: what `barlake backtest` does."""
-    chosen, values = chosen_strategy(request)  # bad input is refused before reading bars
-    bars = lake.read(
-        request.source, request.instrument, request.timeframe, request.start, request.end
+    """`barlake backtest` for the page's choices (the rules YAML parsed from the text first)."""
+    rules = rules_from_text(request.rules_text) if request.strategy == RULES else None
+    return run_backtest(
+        lake,
+        runner.RULES if rules is not None else request.strategy,
+        source=request.source,
+        instrument=request.instrument,
+        timeframe=request.timeframe,
+        start=request.start,
+        end=request.end,
+        params=request.params,
+        rules=rules,
+        **request.options,
     )
-    if bars.empty:
-        raise DataError(
-            f"no {request.timeframe} bars for {request.source}/{request.instrument} "
-            "in that range: widen the dates or pick another series"
-        )
-    result = run_strategy(bars, chosen, values, timeframe=request.timeframe, **request.options)
-    return BacktestRun(result, chosen.name, values)
 
 
 def stats_frame(stats: dict[str, float]) -> pd.DataFrame:

@@ -240,7 +240,7 @@ def _overlays(frame: pd.DataFrame, studies: Studies) -> list[go.Scatter]:
 def _add_panel(fig: go.Figure, frame: pd.DataFrame, studies: Studies, name: str, row: int) -> None:
     """One indicator panel: RSI with 30/70 guides, MACD with histogram, ATR or NATR."""
     x = _times(frame)
-    high, low, close = (frame[name].to_numpy() for name in ("high", "low", "close"))
+    high, low, close = (frame[column].to_numpy() for column in ("high", "low", "close"))
     if name == "RSI" and studies.rsi is not None:
         fig.add_trace(_line(x, ta.rsi(close, studies.rsi), f"RSI {studies.rsi}", 2), row=row, col=1)
         for level in (30, 70):

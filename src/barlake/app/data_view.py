@@ -153,5 +153,4 @@ def coverage_figure(days: pd.DataFrame) -> go.Figure:
 def coverage_totals(days: pd.DataFrame) -> dict[str, int]:
     """Days per status, for the one-line summary above the coverage chart."""
     counts = days["status"].value_counts()
-    order = STATUSES
-    return {word: int(counts.get(word, 0)) for word in order}
+    return {word: int(counts.get(word, 0)) for word in STATUSES}

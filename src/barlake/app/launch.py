@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from barlake.app.settings_env import INSTRUMENTS_ENV, LAKE_ENV, RUNS_ENV, default_runs
+from barlake.app.settings import INSTRUMENTS_ENV, LAKE_ENV, RUNS_ENV, resolve_runs
 from barlake.errors import ConfigError
 from barlake.lake.store import resolve_lake
 
@@ -48,7 +48,7 @@ def app_environment(
     """This process's environment plus the absolute lake / runs (/ instruments) folders."""
     env = dict(os.environ)
     env[LAKE_ENV] = str(resolve_lake(lake).resolve())
-    env[RUNS_ENV] = str((runs or default_runs()).resolve())
+    env[RUNS_ENV] = str(resolve_runs(runs).resolve())
     if instruments is not None:
         env[INSTRUMENTS_ENV] = str(instruments.resolve())
     return env

@@ -34,12 +34,17 @@ def describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def show_error(exc: BaseException, context: str = "") -> NoReturn:
-    """Show `exc` as a readable st.error with a hint, then stop the page's script."""
+def error_text(exc: BaseException, context: str = "") -> str:
+    """The box's text: context, the message's first line, any further lines as code, the hint."""
     head = f"{context}: " if context else ""
     first, _, rest = describe(exc).partition("\n")
     detail = f"\n```\n{rest}\n```\n" if rest.strip() else ""  # keeps a caret under its column
-    st.error(f"{head}{first}\n{detail}\n{hint_for(exc)}")
+    return f"{head}{first}\n{detail}\n{hint_for(exc)}"
+
+
+def show_error(exc: BaseException, context: str = "") -> NoReturn:
+    """Show `exc` as a readable st.error with a hint, then stop the page's script."""
+    st.error(error_text(exc, context))
     st.stop()
     raise AssertionError("st.stop() returned")  # pragma: no cover - st.stop always raises
 
@@ -51,3 +56,13 @@ def readable_errors(context: str = "") -> Iterator[None]:
         yield
     except (BarlakeError, OSError) as exc:
         show_error(exc, context)
+
+
+@contextmanager
+def shown_errors(context: str) -> Iterator[None]:
+    """Like readable_errors, but the rest of the page still renders: one broken panel (a moved
+    lake, a missing CSV) must not hide the others."""
+    try:
+        yield
+    except (BarlakeError, OSError) as exc:
+        st.error(error_text(exc, context))

@@ -20,9 +20,10 @@ from typing import Any
 from barlake.errors import ConfigError
 from barlake.lake.atomic import write_bytes_atomic
 from barlake.optimize.config import OptimizeConfig
-from barlake.optimize.rundir import new_id, utc_now
+from barlake.optimize.rundir import folder_name, new_id, utc_now
 
 LAUNCHES = ".launches"
+OPTIMIZE = [sys.executable, "-m", "barlake.cli.main", "optimize"]
 LOG_TAIL_LINES = 20
 # Popen objects of the processes this server started: polling them reaps an ended child,
 # which would otherwise linger as a zombie that os.kill(pid, 0) still reports alive.
@@ -53,15 +54,9 @@ class Launch:
         return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_folder_name(config: OptimizeConfig, run_id: str) -> str:
-    """The folder `barlake optimize` creates: <run_id>_<instrument>_<timeframe>."""
-    return f"{run_id}_{config.instrument}_{config.timeframe}"
-
-
 def optimize_argv(config: OptimizeConfig, *, runs_dir: Path, run_id: str, lake: Path) -> list[str]:
     """The `barlake optimize` command line that runs `config` (the same flags a user types)."""
-    argv = [sys.executable, "-m", "barlake.cli.main", "optimize"]
-    argv += ["--source", config.source, "--instrument", config.instrument]
+    argv = [*OPTIMIZE, "--source", config.source, "--instrument", config.instrument]
     argv += ["--timeframe", config.timeframe]
     flags: dict[str, Any] = {
         "--start": config.start,
@@ -92,7 +87,7 @@ def launch_run(
 ) -> Launch:
     """Start a new run in the background; refuses a run id whose folder already exists."""
     run_id = run_id or new_id()
-    folder = run_folder_name(config, run_id)
+    folder = folder_name(run_id, config.instrument, config.timeframe)
     if (runs_dir / folder).exists():
         raise ConfigError(f"{runs_dir / folder} exists: pick another run id")
     argv = optimize_argv(config, runs_dir=runs_dir, run_id=run_id, lake=lake)
@@ -101,7 +96,7 @@ def launch_run(
 
 def launch_resume(run_dir: Path) -> Launch:
     """Continue a stopped, budget-limited or dead run in the background (`optimize resume`)."""
-    argv = [sys.executable, "-m", "barlake.cli.main", "optimize", "resume", str(run_dir)]
+    argv = [*OPTIMIZE, "resume", str(run_dir)]
     return _spawn(run_dir.parent, run_dir.name, argv, "resume")
 
 

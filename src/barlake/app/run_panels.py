@@ -7,8 +7,6 @@ browser or a restarted app server all see the same run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +15,13 @@ import streamlit as st
 
 from barlake.app import champion_view as cv
 from barlake.app import run_charts, runs_view
-from barlake.app.messages import describe, hint_for
+from barlake.app.messages import shown_errors
 from barlake.app.run_launch import launch_resume
 from barlake.app.runs_view import RunView
-from barlake.errors import BarlakeError
 from barlake.optimize import stop as stop_run
 
 REFRESH_S = 2.0
-
-
-@contextmanager
-def shown_errors(context: str) -> Iterator[None]:
-    """Like messages.readable_errors, but the rest of the page still renders: one broken
-    panel (a moved lake, a missing CSV) must not hide the others."""
-    try:
-        yield
-    except (BarlakeError, OSError) as exc:
-        st.error(f"{context}: {describe(exc)}\n\n{hint_for(exc)}")
+STOPPING = "Stop requested: every worker finishes its current trial, then the report is written."
 
 
 def show_run(view: RunView) -> None:
@@ -88,16 +76,12 @@ def monitor(path: Path) -> None:
 
 def stop_button(view: RunView) -> None:
     if view.state == "stopping":
-        st.info(
-            "Stop requested: every worker finishes its current trial, then the report is written."
-        )
+        st.info(STOPPING)
         return
     if st.button("Stop run", key=f"opt.stop.{view.name}"):
         with shown_errors("Stopping"):
             stop_run(view.path)
-            st.info(
-                "Stop requested: every worker finishes its current trial, then the report is written."
-            )
+            st.info(STOPPING)
 
 
 def analysis(view: RunView) -> None:
@@ -157,9 +141,8 @@ def champion_panel(view: RunView, entry: dict[str, Any], timeframe: str) -> None
             key=f"opt.manifest.{view.name}",
         )
         lake = ((view.context or {}).get("data") or {}).get("lake")
-        result = cv.champion_result(manifest, lake)
-        equity, drawdown = run_charts.display_curves(result.equity, result.drawdown, timeframe)
-        title = f"Test equity of the replayed manifest ({len(result.trades)} trades)"
+        equity, drawdown, trades = _replayed(manifest, lake, timeframe)
+        title = f"Test equity of the replayed manifest ({trades} trades)"
         st.plotly_chart(run_charts.equity_figure(equity, drawdown, title), key="opt.equity")
 
 
@@ -168,3 +151,14 @@ def _manifest(run_dir: str, fold: int, generated_at: str) -> bytes:
     """Cached per report version (`generated_at`), so reruns do not replay the test again."""
     del generated_at  # only part of the cache key
     return cv.manifest_bytes(Path(run_dir), fold)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _replayed(
+    manifest: bytes, lake: str | None, timeframe: str
+) -> tuple[pd.Series, pd.Series, int]:
+    """The champion's test equity and drawdown as drawn, and its trade count: replayed once
+    per manifest (whose bars are fingerprinted), not on every rerun of the page."""
+    result = cv.champion_result(manifest, lake)
+    equity, drawdown = run_charts.display_curves(result.equity, result.drawdown, timeframe)
+    return equity, drawdown, len(result.trades)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from barlake.app.run_launch import Launch, launched_folders, read_launch
 from barlake.errors import ConfigError
-from barlake.optimize.rundir import CONTEXT, REPORT, STATUS, STOP_FLAG, TRIALS_CSV
+from barlake.optimize.rundir import CONTEXT, PROGRESS, REPORT, STATUS, STOP_FLAG, TRIALS_CSV
 
 FINAL_STATES = ("complete", "stopped", "time_budget", "partial")
 LIVE_STATES = ("launching", "running", "stopping", "writing report")
@@ -84,7 +84,7 @@ def read_run(path: Path, now: datetime | None = None) -> RunView | None:
             view.problem = problem
             return view
     view.context, view.status, view.report = loaded[CONTEXT], loaded[STATUS], loaded[REPORT]
-    if view.context is None and not (path / "progress.jsonl").exists() and launch is None:
+    if view.context is None and not (path / PROGRESS).exists() and launch is None:
         return None
     view.state, view.problem = _classify(view, now or datetime.now(UTC))
     return view

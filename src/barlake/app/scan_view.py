@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from barlake.app.data_view import Tree
 from barlake.lake import Lake
 from barlake.scan import ScanResult, scan
 from barlake.timeframes import parse_timeframe
@@ -29,18 +30,16 @@ class ScanRequest:
     score: str = "default"
 
 
-def timeframes(lake: Lake) -> list[str]:
-    """Every timeframe some series of the lake holds, shortest first."""
-    return sorted({k.timeframe for k in lake.series()}, key=parse_timeframe)
+def timeframes(tree: Tree) -> list[str]:
+    """Every timeframe some series of the lake's tree holds, shortest first."""
+    held = {tf for instruments in tree.values() for frames in instruments.values() for tf in frames}
+    return sorted(held, key=parse_timeframe)
 
 
-def universes(lake: Lake, timeframe: str, files: list[Path]) -> list[str]:
+def universes(tree: Tree, timeframe: str, files: list[Path]) -> list[str]:
     """Sources holding `timeframe` bars (with their instrument count), then existing files."""
-    counts: dict[str, int] = {}
-    for key in lake.series():
-        if key.timeframe == timeframe:
-            counts[key.source] = counts.get(key.source, 0) + 1
-    options = [f"{source} ({n} instruments)" for source, n in sorted(counts.items())]
+    counts = {s: sum(timeframe in frames for frames in tree[s].values()) for s in sorted(tree)}
+    options = [f"{source} ({n} instruments)" for source, n in counts.items() if n]
     return options + [f"{FILE_PREFIX}{path}" for path in files if path.is_file()]
 
 

@@ -1,7 +1,8 @@
-"""Where the app looks: the lake and runs folders `barlake app` passes through the environment.
+"""Where the app looks: the lake, runs and instruments `barlake app` passes through the environment.
 
 `barlake app --lake DIR --runs DIR` sets BARLAKE_LAKE / BARLAKE_RUNS before starting Streamlit,
-so every page (and every rerun) sees the same folders without re-parsing arguments.
+so every page (and every rerun) sees the same folders without re-parsing arguments. No
+streamlit import here: the CLI process (launch.py) reads the same names.
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import streamlit as st
-
-from barlake.app.settings_env import INSTRUMENTS_ENV, LAKE_ENV, RUNS_ENV, default_runs
+from barlake.lake.store import ENV_VAR as LAKE_ENV
 from barlake.lake.store import Lake, resolve_lake
 
 __all__ = [
@@ -23,13 +22,23 @@ __all__ = [
     "get_lake",
     "instruments_files",
     "lake_dir",
+    "resolve_runs",
     "runs_dir",
 ]
+
+RUNS_ENV = "BARLAKE_RUNS"
+INSTRUMENTS_ENV = "BARLAKE_INSTRUMENTS"
+DEFAULT_RUNS = "runs"
 
 # session_state key another page sets to open a series on the Data page:
 # {"source": ..., "instrument": ..., "timeframe": ...} (timeframe optional).
 OPEN_KEY = "barlake.open"
 DATA_PAGE = "views/data.py"
+
+
+def resolve_runs(path: Path | None = None) -> Path:
+    """--runs, else $BARLAKE_RUNS, else ./runs (where `barlake optimize` writes its run folders)."""
+    return path or Path(os.environ.get(RUNS_ENV) or DEFAULT_RUNS)
 
 
 def lake_dir() -> Path:
@@ -38,8 +47,7 @@ def lake_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    """$BARLAKE_RUNS, else ./runs (where `barlake optimize` writes its run folders)."""
-    return default_runs().resolve()
+    return resolve_runs().resolve()
 
 
 def instruments_files() -> list[Path]:
@@ -52,11 +60,6 @@ def instruments_files() -> list[Path]:
     return found
 
 
-@st.cache_resource(show_spinner=False)
-def _lake(root: str) -> Lake:
-    return Lake(root)
-
-
 def get_lake() -> Lake:
-    """One Lake handle per folder for the whole server (a Lake is stateless and thread-safe)."""
-    return _lake(str(lake_dir()))
+    """The lake of $BARLAKE_LAKE (a Lake is only its root: nothing worth caching)."""
+    return Lake(lake_dir())

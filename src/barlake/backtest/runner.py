@@ -47,11 +47,11 @@ def parse_params(items: Iterable[str] | Mapping[str, Any] | None) -> dict[str, A
 
 
 def _strategy(strategy: str, params, rules) -> tuple[Strategy | RuleStrategy, dict[str, Any]]:
-    """The built-in strategy and its parameter values, or the rules of a rules file."""
+    """The built-in strategy and its parameter values, or the rules (a file, or parsed)."""
     if (strategy == RULES) != (rules is not None):
         raise ConfigError("use `barlake backtest rules --rules FILE.yaml` for a rules file")
     if rules is not None:
-        return load_rules(rules), {}
+        return (rules if isinstance(rules, RuleStrategy) else load_rules(rules)), {}
     chosen = get_strategy(strategy)
     return chosen, chosen.resolve(parse_params(params))
 
@@ -66,19 +66,20 @@ def run_backtest(
     start: object = None,
     end: object = None,
     params: Iterable[str] | Mapping[str, Any] | None = None,
-    rules: Path | str | None = None,
+    rules: Path | str | RuleStrategy | None = None,
     report: Path | str | None = None,
     **options: Any,
 ) -> BacktestRun:
-    """Read the bars, make the signals (built-in strategy or `rules` + a rules file), backtest,
-    and write the HTML report if asked. `options` go to `from_signals`."""
+    """Check the strategy and its parameters (or `rules` + a rules file or parsed rules) before
+    any bar is read, then read the bars, backtest, and write the HTML report if asked.
+    `options` go to `from_signals`."""
+    chosen, values = _strategy(strategy, params, rules)
     store = lake if isinstance(lake, Lake) else Lake(lake)
     bars = store.read(source, instrument, timeframe, start, end)
     if bars.empty:
         raise DataError(
             f"no {timeframe} bars for {source}/{instrument} in that range (see `barlake ls`)"
         )
-    chosen, values = _strategy(strategy, params, rules)
     result = run_strategy(bars, chosen, values, timeframe=timeframe, **options)
     run = BacktestRun(result, chosen.name, values)
     if report is not None:

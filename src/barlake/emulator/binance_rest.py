@@ -38,10 +38,9 @@ from barlake.emulator.binance_wire import (
 from barlake.emulator.candles import INTERVALS, window
 from barlake.emulator.decimals import json_rows
 from barlake.emulator.pipeline import Venue, guard
-from barlake.emulator.ws_binance import PATHS, BinanceLive, BinanceWs
-from barlake.emulator.ws_binance_streams import Feed, levels, price
-from barlake.emulator.ws_candles import with_forming
-from barlake.emulator.ws_server import bypass, mount
+from barlake.emulator.ws_binance_streams import price, snapshot, trade_rows
+from barlake.emulator.ws_server import bypass
+from barlake.emulator.ws_streams import Feed
 
 KLINE_PARAMS = frozenset({"symbol", "interval", "startTime", "endTime", "limit", "timeZone"})
 AGG_PARAMS = frozenset({"symbol", "fromId", "startTime", "endTime", "limit"})
@@ -64,10 +63,12 @@ async def klines(request: web.Request) -> web.Response:
         raise error(-1120, "Invalid interval.")
     limit = min(integer(query, "limit") or 500, 1500 if futures else 1000)
     start, end = timestamp(query, "startTime"), timestamp(query, "endTime")
-    now = book.clock()
-    candles = window(book.get(symbol), interval, now, start_ms=start, end_ms=end, limit=limit)
-    if not futures and FEED in request.app:
-        candles = with_forming(candles, request.app[FEED].tape, symbol, interval, now)
+    feed = None if futures else request.app.get(FEED)
+    forming = feed.tape.forming(symbol) if feed is not None else None
+    market, now = book.get(symbol), book.clock()
+    candles = window(
+        market, interval, now, start_ms=start, end_ms=end, limit=limit, forming=forming
+    )
     if start is not None and end is not None:
         candles = candles.take(candles.open_ms <= end)
     micro = request.headers.get("X-MBX-TIME-UNIT", "").upper() == "MICROSECOND"
@@ -100,13 +101,7 @@ async def agg_trades(request: web.Request) -> web.Response:
         trades = tape.forward(symbol, start, stop, limit)
     else:
         trades = tape.backward(symbol, stop, limit, stop - LOOKBACK_MS)
-    pd, qd = trades.price_decimals, trades.qty_decimals
-    return web.json_response([
-        {"a": i, "p": price(p, pd), "q": price(q, qd), "f": i, "l": i, "T": t, "m": m, "M": True}
-        for i, p, q, t, m in zip(trades.ids.tolist(), trades.prices.tolist(),
-                                 trades.qtys.tolist(), trades.times.tolist(),
-                                 trades.buyer_maker.tolist(), strict=True)
-    ])  # fmt: skip
+    return web.json_response(trade_rows(trades, agg=True))
 
 
 async def recent_trades(request: web.Request) -> web.Response:
@@ -120,9 +115,7 @@ async def recent_trades(request: web.Request) -> web.Response:
     return web.json_response([
         {"id": i, "price": price(p, pd), "qty": price(q, qd), "quoteQty": price(p * q, pd + qd),
          "time": t, "isBuyerMaker": m, "isBestMatch": True}
-        for i, p, q, t, m in zip(trades.ids.tolist(), trades.prices.tolist(),
-                                 trades.qtys.tolist(), trades.times.tolist(),
-                                 trades.buyer_maker.tolist(), strict=True)
+        for i, t, p, q, m in trades.rows()
     ])  # fmt: skip
 
 
@@ -131,11 +124,8 @@ async def depth(request: web.Request) -> web.Response:
     "12.00000000"]]} — the book the WebSocket diffs continue (same update ids)."""
     query, symbol, feed = _market(request, frozenset({"symbol", "limit"}))
     limit = min(integer(query, "limit") or 100, 5000)
-    update = feed.depth.update_id(feed.book.clock())
-    book = feed.depth.book(symbol, update)
-    bids = levels(book.bid_prices[:limit], book.bid_sizes[:limit], book)
-    asks = levels(book.ask_prices[:limit], book.ask_sizes[:limit], book)
-    return web.json_response({"lastUpdateId": update, "bids": bids, "asks": asks})
+    book = feed.depth.book(symbol, feed.depth.update_id(feed.book.clock()))
+    return web.json_response(snapshot(book, limit))
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -172,20 +162,20 @@ def weigh(request: web.Request, body: Any) -> int:
     return 1
 
 
-def build(books: Books, venue: Venue, live: BinanceLive | None = None) -> web.Application:
-    """The REST app; with `live`, also the spot trade endpoints and the WebSocket streams."""
+def build(books: Books, venue: Venue, feed: Feed | None = None) -> web.Application:
+    """The REST app; with the spot `feed` also the trade and depth endpoints, and forming
+    spot candles from its tape (the WebSocket streams are mounted on it by the server)."""
     venue.weight_header = WEIGHT_HEADER
     venue.answer = answer
     venue.weigh = weigh
     app = web.Application(middlewares=[bypass(guard(venue))])
     app[BOOKS] = books
     app[VENUE] = venue
-    if live is not None:
-        app[FEED] = live.feed
+    if feed is not None:
+        app[FEED] = feed
         app.router.add_get("/api/v3/aggTrades", agg_trades)
         app.router.add_get("/api/v3/trades", recent_trades)
         app.router.add_get("/api/v3/depth", depth)
-        mount(app, live.server, BinanceWs(live.feed, live.server.counters), PATHS)
     for prefix in ("/api/v3", "/fapi/v1"):
         app.router.add_get(f"{prefix}/ping", ping)
         app.router.add_get(f"{prefix}/time", server_time)

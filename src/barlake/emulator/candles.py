@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from barlake.emulator.market import DAY_MS, MINUTE_MS, Bars, Market
+from barlake.emulator.market import Bars, Forming, Market
+from barlake.timeframes import DAY_MS, MINUTE_MS, WEEK_MS, floor_ts
 
 MONTH = -1  # size sentinel: calendar months have no fixed length
-WEEK_MS = 7 * DAY_MS
-WEEK_ANCHOR_MS = 4 * DAY_MS  # 1970-01-01 was a Thursday
 
 INTERVALS = {
     "1m": MINUTE_MS, "3m": 3 * MINUTE_MS, "5m": 5 * MINUTE_MS, "15m": 15 * MINUTE_MS,
@@ -24,13 +23,12 @@ INTERVALS = {
 
 
 def floor_open(ts: int, interval: str) -> int:
-    """Open time of the bucket holding `ts`."""
+    """Open time of the bucket holding `ts` (`timeframes.floor_ts`, or the calendar month)."""
     size = INTERVALS[interval]
     if size == MONTH:
         month = np.datetime64(ts, "ms").astype("datetime64[M]")
         return int(month.astype("datetime64[ms]").astype(np.int64))
-    anchor = WEEK_ANCHOR_MS if size == WEEK_MS else 0
-    return ts - (ts - anchor) % size
+    return floor_ts(ts, size)
 
 
 def shift_open(open_ms: int, interval: str, buckets: int) -> int:
@@ -63,17 +61,14 @@ def aggregate(bars: Bars, interval: str) -> Bars:
     if size == MINUTE_MS or not len(bars):
         return bars
     t = bars.open_ms
-    anchor = WEEK_ANCHOR_MS if size == WEEK_MS else 0
     if size == MONTH:
-        ids = t.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
+        months = t.astype("datetime64[ms]").astype("datetime64[M]")
+        buckets = months.astype("datetime64[ms]").astype(np.int64)
     else:
-        ids = (t - anchor) // size
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        buckets = floor_ts(t, size)
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
     ends = np.r_[starts[1:], len(t)] - 1
-    if size == MONTH:
-        opens = ids[starts].astype("datetime64[M]").astype("datetime64[ms]").astype(np.int64)
-    else:
-        opens = ids[starts] * size + anchor
+    opens = buckets[starts]
     sums = {
         name: np.add.reduceat(getattr(bars, name), starts)
         for name in ("volume", "quote_volume", "trades", "taker_volume", "taker_quote_volume")
@@ -90,13 +85,21 @@ def aggregate(bars: Bars, interval: str) -> Bars:
     )
 
 
-def opened_between(market: Market, interval: str, lo_ms: int, hi_ms: int, now_ms: int) -> Bars:
-    """Candles whose open time is in [lo_ms, hi_ms), each built over its whole bucket."""
+def opened_between(
+    market: Market,
+    interval: str,
+    lo_ms: int,
+    hi_ms: int,
+    now_ms: int,
+    forming: Forming | None = None,
+) -> Bars:
+    """Candles whose open time is in [lo_ms, hi_ms), each built over its whole bucket (the
+    forming minute from `forming`, see `Market.live`)."""
     first = ceil_open(lo_ms, interval)
     if first >= hi_ms:
         return aggregate(market.minutes(0, 0), interval)
     end = shift_open(floor_open(hi_ms - 1, interval), interval, 1)
-    candles = aggregate(market.live(first, end, now_ms), interval)
+    candles = aggregate(market.live(first, end, now_ms, forming), interval)
     return candles.take(candles.open_ms < hi_ms)
 
 
@@ -108,8 +111,10 @@ def window(
     start_ms: int | None = None,
     end_ms: int | None = None,
     limit: int = 500,
+    forming: Forming | None = None,
 ) -> Bars:
-    """Binance window rules, up to and including the forming candle.
+    """Binance window rules, up to and including the forming candle (its last minute from
+    `forming`, see `Market.live`).
 
     startTime only → the oldest `limit` candles opening at/after it; endTime only → the newest
     `limit` opening at/before it; both → like startTime, never past endTime; neither → the
@@ -123,12 +128,12 @@ def window(
         if start_ms is not None:  # grow forward past holes until `limit` candles or the stop
             start = max(ceil_open(max(start_ms, 0), interval), listing)
             end = min(stop, shift_open(start, interval, span))
-            candles = opened_between(market, interval, start, end, now_ms)
+            candles = opened_between(market, interval, start, end, now_ms, forming)
             if len(candles) >= limit or end >= stop:
                 return candles.take(slice(0, limit))
         else:  # grow backward from the stop until `limit` candles or the listing
             start = shift_open(stop, interval, -span)
-            candles = opened_between(market, interval, start, stop, now_ms)
+            candles = opened_between(market, interval, start, stop, now_ms, forming)
             if len(candles) >= limit or start <= listing:
                 return candles.take(slice(max(len(candles) - limit, 0), None))
         span *= 2

@@ -22,10 +22,9 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from barlake.emulator.market import DayOpens, stable_seed, utc_ms, wall_clock_ms
+from barlake.emulator.market import PER_DAY, DayOpens, stable_seed, utc_ms, wall_clock_ms
 from barlake.timeframes import DAY_MS, MINUTE_MS, floor_ts
 
-PER_DAY = 1440
 VOLUME_UNIT = 10_000  # every quote's volume is a multiple of 10 000 units (0.01 million)
 
 

@@ -25,9 +25,7 @@ from barlake.emulator.decimals import trimmed
 from barlake.emulator.market import DAY_MS, Market, MarketBook
 from barlake.emulator.pipeline import ApiError, Venue, guard, request_body
 from barlake.emulator.trades import Tape
-from barlake.emulator.ws_candles import with_forming
-from barlake.emulator.ws_connection import WsProtocol
-from barlake.emulator.ws_server import WsServer, bypass, mount
+from barlake.emulator.ws_server import bypass
 
 INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M")
 RETENTION = 5000
@@ -53,9 +51,8 @@ def candles(book: MarketBook, req: Any, tape: Tape | None = None) -> list[dict[s
         return []
     now = book.clock()
     end = req.get("endTime") if isinstance(req.get("endTime"), int) else now
-    kept = window(book.get(coin), interval, now, limit=RETENTION)
-    if tape is not None:
-        kept = with_forming(kept, tape, coin, interval, now)
+    forming = tape.forming(coin) if tape is not None else None
+    kept = window(book.get(coin), interval, now, limit=RETENTION, forming=forming)
     bars = kept.take((kept.open_ms >= req["startTime"]) & (kept.open_ms <= end))
     pd, qd = bars.price_decimals, bars.qty_decimals
     closes = close_times(bars.open_ms, interval)
@@ -129,14 +126,8 @@ def weigh(request: web.Request, body: Any) -> int:
     return 2 if kind in LIGHT else 20
 
 
-def build(
-    book: MarketBook,
-    venue: Venue,
-    tape: Tape | None = None,
-    ws: tuple[WsServer, WsProtocol] | None = None,
-) -> web.Application:
-    """POST /info; with `ws` (server, protocol from `ws_hyperliquid`) also the `/ws` streams,
-    with `tape` forming candles from the trade tape."""
+def build(book: MarketBook, venue: Venue, tape: Tape | None = None) -> web.Application:
+    """POST /info; with the `tape`, forming candles from it (the server mounts `/ws` here)."""
     venue.weigh = weigh
     app = web.Application(middlewares=[bypass(guard(venue))])
     app[BOOK] = book
@@ -144,6 +135,4 @@ def build(
     app.router.add_post("/info", info)
     if tape is not None:
         app[TAPE] = tape
-    if ws is not None:
-        mount(app, ws[0], ws[1], ["/ws"])
     return app

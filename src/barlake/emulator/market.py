@@ -172,6 +172,9 @@ class Bars:
         return pa.table(columns)
 
 
+Forming = Callable[[int], Bars]  # now_ms → the still-open 1m bar as of then (one row or none)
+
+
 class Market:
     """The 1m truth of one instrument on one venue."""
 
@@ -227,14 +230,16 @@ class Market:
             taker_volume=tv, taker_quote_volume=tv * vwap,
         )  # fmt: skip
 
-    def live(self, start_ms: int, end_ms: int, now_ms: int) -> Bars:
-        """What a venue serves at `now_ms`: closed bars, then the forming one if in range."""
+    def live(self, start_ms: int, end_ms: int, now_ms: int, forming: Forming | None = None) -> Bars:
+        """What a venue serves at `now_ms`: closed bars, then the forming one if in range —
+        `forming(now_ms)` when given (a venue with a trade tape: `Tape.forming`), else the
+        estimate above."""
         minute = floor_ts(now_ms, MINUTE_MS)
         closed = self.minutes(start_ms, min(end_ms, minute))
         if not start_ms <= minute < end_ms:
             return closed
-        spec = self.spec
-        return Bars.concat([closed, self.forming(now_ms)], spec.price_decimals, spec.qty_decimals)
+        last = (forming or self.forming)(now_ms)
+        return Bars.concat([closed, last], self.spec.price_decimals, self.spec.qty_decimals)
 
     def bars(self, start_ms: int, end_ms: int, now_ms: int | None = None) -> pa.Table:
         """Ground truth: CLOSED 1m bars with open in [start_ms, end_ms), in lake shape."""

@@ -26,7 +26,15 @@ from types import TracebackType
 import pyarrow as pa
 from aiohttp import web
 
-from barlake.emulator import binance_archive, binance_rest, dukascopy, hyperliquid, universe
+from barlake.emulator import (
+    binance_archive,
+    binance_rest,
+    dukascopy,
+    hyperliquid,
+    universe,
+    ws_binance,
+    ws_hyperliquid,
+)
 from barlake.emulator.binance_archive import ArchiveRules
 from barlake.emulator.binance_wire import Books
 from barlake.emulator.dukascopy import DukascopyRules
@@ -36,11 +44,9 @@ from barlake.emulator.limits import WeightLimiter
 from barlake.emulator.market import MarketBook, wall_clock_ms
 from barlake.emulator.pipeline import Venue
 from barlake.emulator.trades import Tape
-from barlake.emulator.ws_binance import BinanceLive
-from barlake.emulator.ws_binance_streams import Feed
-from barlake.emulator.ws_book import Book, BookModel
-from barlake.emulator.ws_hyperliquid import HyperliquidWs
-from barlake.emulator.ws_server import WsKnobs, WsServer
+from barlake.emulator.ws_book import Book
+from barlake.emulator.ws_server import WsKnobs, WsServer, mount
+from barlake.emulator.ws_streams import Feed
 
 HOST = "127.0.0.1"
 
@@ -72,13 +78,8 @@ class Emulator:
         clock: Callable[[], int] = wall_clock_ms,
         trade_cap: int = 60,
     ) -> None:
-        spot = universe.binance_spot(symbols)
-        self.books = Books(
-            MarketBook(spot, "binance", clock),
-            MarketBook(universe.binance_usdm(spot), "binance_usdm", clock),
-        )
-        coins = universe.hyperliquid(None if symbols is None else spot)
-        self.hyperliquid_book = MarketBook(coins, "hyperliquid", clock)
+        self.clock = clock
+        self._truth(symbols)
         limiter = partial(WeightLimiter, ban_seconds=ban_seconds, window_s=weight_window_s)
         limiters = {
             "binance": {"/api/": limiter(spot_budget), "/fapi/": limiter(usdm_budget)},
@@ -89,9 +90,7 @@ class Emulator:
         self.binance, self.archive = self.venues["binance"], self.venues["archive"]
         self.hyperliquid, self.dukascopy = self.venues["hyperliquid"], self.venues["dukascopy"]
         self.archive_rules = ArchiveRules(first_monday)
-        self.dukascopy_book = FxBook(clock=clock)
         self.dukascopy_rules = DukascopyRules()
-        self.clock = clock
         self._live(trade_cap)
         self.configure(faults)
         self._ports = {name: port + i if port else 0 for i, name in enumerate(self.venues)}
@@ -101,17 +100,29 @@ class Emulator:
         self._ready = threading.Event()
         self._error: BaseException | None = None
 
+    def _truth(self, symbols: Sequence[str] | None) -> None:
+        """The synthetic markets of every venue, on the one clock."""
+        spot = universe.binance_spot(symbols)
+        self.books = Books(
+            MarketBook(spot, "binance", self.clock),
+            MarketBook(universe.binance_usdm(spot), "binance_usdm", self.clock),
+        )
+        coins = universe.hyperliquid(None if symbols is None else spot)
+        self.hyperliquid_book = MarketBook(coins, "hyperliquid", self.clock)
+        self.dukascopy_book = FxBook(clock=self.clock)
+
     def _live(self, trade_cap: int) -> None:
-        """The trade tapes and the two WebSocket servers (knobs, counters) over them."""
+        """The trade tapes, the two WebSocket servers (knobs, counters) by fault-spec name,
+        and the feeds their streams (and the REST trade endpoints) read."""
         self.tape = Tape(self.books.spot, trade_cap)
         self.hyperliquid_tape = Tape(self.hyperliquid_book, trade_cap)
         self.binance_ws = WsServer("binance_ws", self.clock)
         # Hyperliquid sends no pings and allows 2000 messages a minute (about 30 a second).
         hl_knobs = WsKnobs(ping_interval_s=None, max_inbound_per_s=30)
         self.hyperliquid_ws = WsServer("hyperliquid_ws", self.clock, hl_knobs)
-        self.binance_feed = Feed(
-            self.books.spot, self.tape, BookModel(self.tape), self.binance_ws.knobs
-        )
+        self.ws_servers = {ws.name: ws for ws in (self.binance_ws, self.hyperliquid_ws)}
+        self.binance_feed = Feed(self.tape, self.binance_ws.knobs)
+        self.hyperliquid_feed = Feed(self.hyperliquid_tape, self.hyperliquid_ws.knobs)
 
     # -- knobs and truth -------------------------------------------------------------------
 
@@ -133,14 +144,14 @@ class Emulator:
 
     def ws_server(self, name: str) -> WsServer:
         """`binance_ws` or `hyperliquid_ws`: knobs, fault actions, counters."""
-        return {"binance_ws": self.binance_ws, "hyperliquid_ws": self.hyperliquid_ws}[name]
+        return self.ws_servers[name]
 
     def reset(self) -> None:
         """Clear faults, bans, weight and request logs on every server."""
         for venue in self.venues.values():
             venue.reset()
-        self.binance_ws.reset()
-        self.hyperliquid_ws.reset()
+        for server in self.ws_servers.values():
+            server.reset()
 
     def bars(self, symbol: str, start_ms: int, end_ms: int) -> pa.Table:
         """Binance spot ground truth: closed 1m bars with open in [start_ms, end_ms)."""
@@ -237,19 +248,19 @@ class Emulator:
         self.stop()
 
     def _app(self, name: str) -> web.Application:
+        """The named server's app; Binance and Hyperliquid with their WebSockets mounted."""
         if name == "binance":
-            live = BinanceLive(self.binance_ws, self.binance_feed)
-            return binance_rest.build(self.books, self.binance, live)
+            app = binance_rest.build(self.books, self.binance, self.binance_feed)
+            feed, ws = self.binance_feed, self.binance_ws
+            mount(app, ws, ws_binance.BinanceWs(feed, ws.counters), ws_binance.PATHS)
+            return app
         if name == "archive":
             return binance_archive.build(self.books, self.archive, self.archive_rules)
         if name == "hyperliquid":
-            protocol = HyperliquidWs(self.hyperliquid_ws, self.hyperliquid_tape)
-            return hyperliquid.build(
-                self.hyperliquid_book,
-                self.hyperliquid,
-                self.hyperliquid_tape,
-                (self.hyperliquid_ws, protocol),
-            )
+            app = hyperliquid.build(self.hyperliquid_book, self.hyperliquid, self.hyperliquid_tape)
+            feed, ws = self.hyperliquid_feed, self.hyperliquid_ws
+            mount(app, ws, ws_hyperliquid.HyperliquidWs(feed, ws.counters), ws_hyperliquid.PATHS)
+            return app
         if name == "dukascopy":
             return dukascopy.build(self.dukascopy_book, self.dukascopy, self.dukascopy_rules)
         raise KeyError(name)

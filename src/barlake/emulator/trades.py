@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
 
 from barlake.emulator.candles import floor_open, shift_open
-from barlake.emulator.market import Bars, MarketBook, stable_seed
-from barlake.timeframes import MINUTE_MS
+from barlake.emulator.market import Bars, Forming, MarketBook, stable_seed
+from barlake.timeframes import DAY_MS, MINUTE_MS, floor_ts
 
 ID_MONTH = 10**8  # ids of one month: month_index · ID_MONTH + 1 …
 MAX_CAP = 2000  # 44 640 minutes · 2000 < ID_MONTH
@@ -53,6 +54,11 @@ class Trades:
 
     def take(self, index: slice | np.ndarray) -> Trades:
         return replace(self, **{name: getattr(self, name)[index] for name in self.ARRAYS})
+
+    def rows(self) -> Iterator[tuple[int, int, int, int, bool]]:
+        """(id, time, price, qty, buyer_maker) per trade as Python values, for the wire."""
+        columns = (self.ids, self.times, self.prices, self.qtys, self.buyer_maker)
+        return zip(*(column.tolist() for column in columns), strict=True)
 
     @classmethod
     def concat(cls, parts: list[Trades], price_decimals: int, qty_decimals: int) -> Trades:
@@ -162,7 +168,7 @@ class Tape:
 
     def between(self, symbol: str, start_ms: int, end_ms: int) -> Trades:
         """Trades with time in [start_ms, end_ms), oldest first, ignoring the clock."""
-        first = start_ms - start_ms % MINUTE_MS
+        first = floor_ts(start_ms, MINUTE_MS)
         if end_ms - first <= SHORT_MS:  # the push loops' case: straight from the cache
             minutes = range(first, end_ms, MINUTE_MS)
         else:
@@ -204,7 +210,7 @@ class Tape:
     def from_id(self, symbol: str, first_id: int, limit: int, end_ms: int) -> Trades:
         """Up to `limit` trades with id ≥ `first_id` and time < end_ms, oldest first."""
         month = (max(first_id, 1) - 1) // ID_MONTH
-        start = _month_open(month)
+        start = shift_open(0, "1M", month)
         opens, before = self._month_counts(symbol, start)
         offset = first_id - month * ID_MONTH - 1
         index = int(np.searchsorted(before, offset, side="right")) - 1
@@ -214,7 +220,7 @@ class Tape:
     def partial(self, symbol: str, now_ms: int) -> Bars:
         """The minute holding `now_ms` as traded so far: OHLCV from the tape up to now; trade
         count, quote and taker volumes scaled from the bar so they end at the bar's values."""
-        minute = now_ms - now_ms % MINUTE_MS
+        minute = floor_ts(now_ms, MINUTE_MS)
         bar = self.book.get(symbol).minutes(minute, minute + MINUTE_MS)
         if not len(bar) or bar.volume[0] == 0:
             return bar
@@ -236,13 +242,16 @@ class Tape:
             taker_quote_volume=scaled(bar.taker_quote_volume),
         )  # fmt: skip
 
+    def forming(self, symbol: str) -> Forming:
+        """`partial` of one symbol: the forming-minute source `Market.live` and `window` take."""
+        return lambda now_ms: self.partial(symbol, now_ms)
+
     def last_price(self, symbol: str, now_ms: int) -> int | None:
         """Ticks of the last trade at or before now (within a day), None if nothing traded."""
         recent = self.between(symbol, now_ms - SHORT_MS + MINUTE_MS, now_ms + 1)
         if len(recent):
             return int(recent.prices[-1])
-        minute = now_ms - now_ms % MINUTE_MS
-        bars = self.book.get(symbol).minutes(now_ms - 1440 * MINUTE_MS, minute)
+        bars = self.book.get(symbol).minutes(now_ms - DAY_MS, floor_ts(now_ms, MINUTE_MS))
         return int(bars.close[-1]) if len(bars) else None
 
     def _join(self, symbol: str, parts: list[Trades]) -> Trades:
@@ -278,7 +287,3 @@ class Tape:
 
 def _month_index(month_ms: int) -> int:
     return int(np.datetime64(month_ms, "ms").astype("datetime64[M]").astype(np.int64))
-
-
-def _month_open(index: int) -> int:
-    return int(np.datetime64(index, "M").astype("datetime64[ms]").astype(np.int64))

@@ -14,25 +14,16 @@ symbol, `@+08:00` klines) are accepted and stay silent, as on Binance.
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass
 from typing import Any
 
-from barlake.emulator.ws_binance_streams import Feed, open_stream
+from barlake.emulator.ws_binance_streams import open_stream
 from barlake.emulator.ws_connection import Connection, Out
-from barlake.emulator.ws_server import WsCounters, WsServer
+from barlake.emulator.ws_server import WsCounters
+from barlake.emulator.ws_streams import Feed, pushes
 
 MAX_STREAMS = 1024
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 PATHS = ["/ws", "/ws/{tail:.+}", "/stream", "/stream/{tail:.+}"]
-
-
-@dataclass(frozen=True)
-class BinanceLive:
-    """The WebSocket server (knobs, counters) and the feed its streams and REST trades read."""
-
-    server: WsServer
-    feed: Feed
 
 
 class BadRequest(Exception):
@@ -83,15 +74,12 @@ class BinanceWs:
         return [Out({"result": result, "id": request_id})]
 
     def poll(self, conn: Connection, now_ms: int) -> list[Out]:
-        now_s = time.monotonic()
-        outs = []
-        for name, stream in conn.streams.items():
-            if stream is None:
-                continue
-            for out in stream.poll(now_ms, now_s):
-                payload = {"stream": name, "data": out.payload} if conn.combined else out.payload
-                outs.append(Out(payload, out.mark))
-        return outs
+        if not conn.combined:
+            return [out for _, out in pushes(conn.streams, now_ms)]
+        return [
+            Out({"stream": name, "data": out.payload}, out.mark)
+            for name, out in pushes(conn.streams, now_ms)
+        ]
 
     def notice(self, conn: Connection, now_ms: int) -> Out | None:
         """{"e":"serverShutdown","E":…} — combined: {"stream":"!serverShutdown","data":…}."""

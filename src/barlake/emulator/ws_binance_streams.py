@@ -1,53 +1,31 @@
-"""Binance spot market streams: payload builders and the per-subscription state that decides
-what to push at each tick of the market clock (PROTOCOLS §3.3-3.4).
+"""Binance spot market streams: payload builders and the Binance-only subscriptions
+(PROTOCOLS §3.3-3.4) over the shared kline and trade streams of `ws_streams`.
 
-Klines push the forming candle every `kline_push_ms` (default Binance's 2000 ms of market
-time, in real time at least `min_push_ms`), then exactly one `x: true` update with the final
-bar as soon as the clock passes the close, then the next candle. Trades push each tape
-trade once the clock passes its time. Depth, bookTicker and tickers follow the synthetic
-book (`ws_book`) and the rolling 24 h of the truth.
+Klines push the forming candle every 2000 ms of market time (Binance's rate), then the
+final `x: true` bar at its close. Depth, bookTicker and tickers follow the synthetic book
+(`ws_book`) and the rolling 24 h of the tape.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from barlake.emulator.candles import INTERVALS, floor_open, shift_open
-from barlake.emulator.clock import speed_of
+from barlake.emulator.candles import INTERVALS
 from barlake.emulator.decimals import text
-from barlake.emulator.market import MarketBook
-from barlake.emulator.trades import Tape, Trades
-from barlake.emulator.ws_book import Book, BookModel
-from barlake.emulator.ws_candles import Candle, candle, rolling_day
+from barlake.emulator.trades import Trades
+from barlake.emulator.ws_book import Book
+from barlake.emulator.ws_candles import Candle, rolling_day
 from barlake.emulator.ws_connection import Out
-from barlake.emulator.ws_server import WsKnobs
+from barlake.emulator.ws_streams import Feed, KlineStream, Stream, TradeStream
 
 NAME = re.compile(
     r"^(?P<symbol>[a-z0-9]+)@(?P<kind>kline|trade|aggTrade|depth|bookTicker|ticker|miniTicker)"
     r"(?:_(?P<interval>[0-9]+[smhdwM]))?(?P<levels>5|10|20)?(?:@(?P<rate>100|1000)ms)?$"
 )
-CATCH_UP = 1000  # most closed candles sent after a clock jump
-CATCH_UP_TRADES_MS = 10 * 60_000  # most market time of trades sent after a clock jump
-
-
-@dataclass
-class Feed:
-    """What every stream of one server reads: the truth, the tape, the book and the knobs."""
-
-    book: MarketBook
-    tape: Tape
-    depth: BookModel
-    knobs: WsKnobs
-
-    def period_s(self, market_ms: float, real_ms: float | None = None) -> float:
-        """Real seconds between pushes of a stream updating every `market_ms` of market time
-        (or every `real_ms` real ms when given), never faster than `min_push_ms`."""
-        ms = real_ms if real_ms is not None else market_ms / speed_of(self.book.clock)
-        return max(ms, self.knobs.min_push_ms) / 1000.0
+KLINE_PUSH_MS = 2000.0  # market ms between forming-kline updates
 
 
 def price(value: int, decimals: int) -> str:
@@ -76,106 +54,36 @@ def kline_event(symbol: str, interval: str, c: Candle, now_ms: int) -> dict[str,
     }  # fmt: skip
 
 
+def trade_rows(trades: Trades, agg: bool) -> list[dict[str, Any]]:
+    """REST `aggTrades` rows, e.g. {"a":26129,"p":"0.01633102","q":"4.70443515","f":27781,
+    "l":27781,"T":1498793709153,"m":true,"M":true} (one tape trade per aggregate), or with
+    `agg` false the body of a `trade` event: "t" instead of "a", "f", "l"."""
+    pd, qd = trades.price_decimals, trades.qty_decimals
+    rows = []
+    for i, t, p, q, m in trades.rows():
+        pq = {"p": price(p, pd), "q": price(q, qd)}
+        head = {"a": i, **pq, "f": i, "l": i} if agg else {"t": i, **pq}
+        rows.append({**head, "T": t, "m": m, "M": True})
+    return rows
+
+
 def trade_events(symbol: str, trades: Trades, now_ms: int, agg: bool) -> list[dict[str, Any]]:
     """Trade or aggTrade events, e.g. {"e":"trade","E":1700000061234,"s":"BTCUSDT",
-    "t":12345,"p":"0.00100000","q":"100.00000000","T":1700000061230,"m":true,"M":true}; an
-    aggTrade carries "a", "f", "l" (one tape trade per aggregate) instead of "t"."""
-    pd, qd = trades.price_decimals, trades.qty_decimals
-    events = []
-    for i, t, p, q, m in zip(
-        trades.ids.tolist(), trades.times.tolist(), trades.prices.tolist(),
-        trades.qtys.tolist(), trades.buyer_maker.tolist(), strict=True,
-    ):  # fmt: skip
-        ids = {"a": i, "p": price(p, pd), "q": price(q, qd), "f": i, "l": i} if agg else None
-        body = ids or {"t": i, "p": price(p, pd), "q": price(q, qd)}
-        kind = "aggTrade" if agg else "trade"
-        events.append({"e": kind, "E": now_ms, "s": symbol, **body, "T": t, "m": m, "M": True})
-    return events
+    "t":12345,"p":"0.00100000","q":"100.00000000","T":1700000061230,"m":true,"M":true}."""
+    kind = "aggTrade" if agg else "trade"
+    return [{"e": kind, "E": now_ms, "s": symbol, **row} for row in trade_rows(trades, agg)]
 
 
-def levels(prices: Any, sizes: Any, book: Book) -> list[list[str]]:
-    return [
-        [price(p, book.price_decimals), price(q, book.qty_decimals)]
-        for p, q in zip(prices.tolist(), sizes.tolist(), strict=True)
-    ]
+def levels(pairs: Iterable[tuple[int, int]], book: Book) -> list[list[str]]:
+    """(price ticks, size lots) pairs as Binance's [["4.00000000","431.00000000"], …]."""
+    return [[price(p, book.price_decimals), price(q, book.qty_decimals)] for p, q in pairs]
 
 
-class Stream:
-    """One subscription; `poll` returns the payloads due at `now_ms` / real `now_s`."""
-
-    def __init__(self, feed: Feed, name: str, symbol: str, now_ms: int) -> None:
-        self.feed, self.name, self.symbol = feed, name, symbol
-        self.next_s = 0.0
-
-    def due(self, now_s: float, period_s: float) -> bool:
-        if now_s < self.next_s:
-            return False
-        self.next_s = now_s + period_s
-        return True
-
-    def poll(self, now_ms: int, now_s: float) -> list[Out]:
-        return []
-
-
-CandleRender = Callable[[str, str, Candle, int], Any]
-TradeRender = Callable[[str, Trades, int], list[Any]]
-
-
-class KlineStream(Stream):
-    """The forming candle every `period_ms` of market time, the final one at its close."""
-
-    def __init__(
-        self,
-        feed: Feed,
-        name: str,
-        symbol: str,
-        now_ms: int,
-        interval: str,
-        render: CandleRender = kline_event,
-        period_ms: float = 2000.0,
-    ) -> None:
-        super().__init__(feed, name, symbol, now_ms)
-        self.interval, self.render, self.period_ms = interval, render, period_ms
-        self.open = floor_open(now_ms, interval)
-
-    def poll(self, now_ms: int, now_s: float) -> list[Out]:
-        outs: list[Out] = []
-        current = floor_open(now_ms, self.interval)
-        if current < self.open or current > shift_open(self.open, self.interval, CATCH_UP):
-            self.open = current  # the clock jumped: start over at the current candle
-        while self.open < current:
-            final = candle(self.feed.tape, self.symbol, self.interval, self.open, now_ms)
-            if final is not None:
-                mark = (self.symbol, self.interval, self.open)
-                outs.append(Out(self.render(self.symbol, self.interval, final, now_ms), mark))
-            self.open = shift_open(self.open, self.interval, 1)
-            self.next_s = 0.0
-        period = self.feed.period_s(self.period_ms, self.feed.knobs.kline_push_ms)
-        if self.due(now_s, period):
-            forming = candle(self.feed.tape, self.symbol, self.interval, current, now_ms)
-            if forming is not None:
-                outs.append(Out(self.render(self.symbol, self.interval, forming, now_ms)))
-        return outs
-
-
-class TradeStream(Stream):
-    """Every tape trade once the clock passes its time, rendered by the venue."""
-
-    def __init__(
-        self, feed: Feed, name: str, symbol: str, now_ms: int, render: TradeRender
-    ) -> None:
-        super().__init__(feed, name, symbol, now_ms)
-        self.render = render
-        self.after = now_ms  # trades up to here were history when the client subscribed
-
-    def poll(self, now_ms: int, now_s: float) -> list[Out]:
-        if now_ms <= self.after:
-            self.after = min(self.after, now_ms)
-            return []
-        start = max(self.after + 1, now_ms - CATCH_UP_TRADES_MS)
-        trades = self.feed.tape.between(self.symbol, start, now_ms + 1)
-        self.after = now_ms
-        return [Out(e) for e in self.render(self.symbol, trades, now_ms)] if len(trades) else []
+def snapshot(book: Book, top: int | None = None) -> dict[str, Any]:
+    """A partial book, REST `depth` and `@depth<N>` alike, e.g. {"lastUpdateId":160,
+    "bids":[["0.00240000","10.00000000"]],"asks":[["0.00260000","100.00000000"]]}."""
+    bids, asks = levels(book.bids(top), book), levels(book.asks(top), book)
+    return {"lastUpdateId": book.update_id, "bids": bids, "asks": asks}
 
 
 class DepthStream(Stream):
@@ -185,10 +93,8 @@ class DepthStream(Stream):
     e.g. {"lastUpdateId":160,"bids":[["0.00240000","10.00000000"]],"asks":[["0.00260000",
     "100.00000000"]]}."""
 
-    def __init__(
-        self, feed: Feed, name: str, symbol: str, now_ms: int, top: int | None, rate: int
-    ) -> None:
-        super().__init__(feed, name, symbol, now_ms)
+    def __init__(self, feed: Feed, symbol: str, now_ms: int, top: int | None, rate: int) -> None:
+        super().__init__(feed, symbol)
         self.top, self.rate = top, rate
         self.since = feed.depth.update_id(now_ms)
 
@@ -198,19 +104,14 @@ class DepthStream(Stream):
         self.since = min(self.since, update)  # the clock was set back: continue from there
         if update == self.since or not self.due(now_s, self.feed.period_s(self.rate)):
             return []
-        if self.top is not None:
-            self.since = update
-            book = model.book(self.symbol, update)
-            bids = levels(book.bid_prices[: self.top], book.bid_sizes[: self.top], book)
-            asks = levels(book.ask_prices[: self.top], book.ask_sizes[: self.top], book)
-            return [Out({"lastUpdateId": update, "bids": bids, "asks": asks})]
-        diff = model.diff(self.symbol, self.since, update)
-        self.since = update
+        since, self.since = self.since, update
         book = model.book(self.symbol, update)
+        if self.top is not None:
+            return [Out(snapshot(book, self.top))]
+        diff = model.diff(self.symbol, since, update)
         return [Out({
             "e": "depthUpdate", "E": now_ms, "s": self.symbol, "U": diff.first, "u": diff.last,
-            "b": [[price(p, book.price_decimals), price(q, book.qty_decimals)] for p, q in diff.bids],
-            "a": [[price(p, book.price_decimals), price(q, book.qty_decimals)] for p, q in diff.asks],
+            "b": levels(diff.bids, book), "a": levels(diff.asks, book),
         })]  # fmt: skip
 
 
@@ -225,24 +126,18 @@ class BookTickerStream(Stream):
             return []
         update = self.feed.depth.update_id(now_ms)
         book = self.feed.depth.book(self.symbol, update)
-        (bid, bid_size), (ask, ask_size) = (
-            levels(book.bid_prices[:1], book.bid_sizes[:1], book)[0],
-            levels(book.ask_prices[:1], book.ask_sizes[:1], book)[0],
-        )
-        top = (bid, bid_size, ask, ask_size)
+        top = (*levels(book.bids(1), book)[0], *levels(book.asks(1), book)[0])
         if top == self.last:
             return []
         self.last = top
-        return [
-            Out({"u": update, "s": self.symbol, "b": bid, "B": bid_size, "a": ask, "A": ask_size})
-        ]
+        return [Out({"u": update, "s": self.symbol, **dict(zip("bBaA", top, strict=True))})]
 
 
 class TickerStream(Stream):
     """24 h rolling ticker once a second of market time (`@ticker`, or `@miniTicker`)."""
 
-    def __init__(self, feed: Feed, name: str, symbol: str, now_ms: int, mini: bool) -> None:
-        super().__init__(feed, name, symbol, now_ms)
+    def __init__(self, feed: Feed, symbol: str, mini: bool) -> None:
+        super().__init__(feed, symbol)
         self.mini = mini
 
     def poll(self, now_ms: int, now_s: float) -> list[Out]:
@@ -297,16 +192,18 @@ def open_stream(feed: Feed, name: str, now_ms: int) -> Stream | None:
     symbol, kind = match["symbol"].upper(), match["kind"]
     interval, top, rate = match["interval"], match["levels"], match["rate"]
     if kind == "kline":
-        return KlineStream(feed, name, symbol, now_ms, interval) if interval in INTERVALS else None
+        if interval not in INTERVALS:
+            return None
+        return KlineStream(feed, symbol, now_ms, interval, kline_event, KLINE_PUSH_MS)
     if interval is not None:
         return None
     if kind in ("trade", "aggTrade"):
         render = partial(trade_events, agg=kind == "aggTrade")
-        return TradeStream(feed, name, symbol, now_ms, render) if not rate else None
+        return TradeStream(feed, symbol, now_ms, render) if not rate else None
     if kind == "depth":
-        return DepthStream(feed, name, symbol, now_ms, int(top) if top else None, int(rate or 1000))
+        return DepthStream(feed, symbol, now_ms, int(top) if top else None, int(rate or 1000))
     if top or rate:
         return None
     if kind == "bookTicker":
-        return BookTickerStream(feed, name, symbol, now_ms)
-    return TickerStream(feed, name, symbol, now_ms, kind == "miniTicker")
+        return BookTickerStream(feed, symbol)
+    return TickerStream(feed, symbol, kind == "miniTicker")

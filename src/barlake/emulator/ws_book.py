@@ -14,11 +14,13 @@ rebuild exactly `book(symbol, k1)`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from barlake.emulator.trades import Tape
 
+BOOKS_CACHED = 1024
 U64 = np.uint64
 MIX_1, MIX_2, GOLDEN = U64(0xBF58476D1CE4E5B9), U64(0x94D049BB133111EB), U64(0x9E3779B97F4A7C15)
 
@@ -43,6 +45,13 @@ class Book:
     price_decimals: int
     qty_decimals: int
 
+    def bids(self, top: int | None = None) -> list[tuple[int, int]]:
+        """The best `top` bids (all by default) as (price, size) pairs."""
+        return list(zip(self.bid_prices[:top].tolist(), self.bid_sizes[:top].tolist(), strict=True))
+
+    def asks(self, top: int | None = None) -> list[tuple[int, int]]:
+        return list(zip(self.ask_prices[:top].tolist(), self.ask_sizes[:top].tolist(), strict=True))
+
 
 @dataclass(frozen=True)
 class Diff:
@@ -55,7 +64,8 @@ class Diff:
 
 
 class BookModel:
-    """The books of one venue's markets, derived from its trade tape."""
+    """The books of one venue's markets, derived from its trade tape. Books are cached: at one
+    update id REST depth, every depth stream, bookTicker and ticker read the same one."""
 
     def __init__(
         self, tape: Tape, levels: int = 20, update_ms: int = 10, epoch_updates: int = 50
@@ -64,11 +74,12 @@ class BookModel:
         self.levels = levels
         self.update_ms = update_ms
         self.epoch_updates = epoch_updates
+        self.book = lru_cache(maxsize=BOOKS_CACHED)(self._book)
 
     def update_id(self, now_ms: int) -> int:
         return now_ms // self.update_ms
 
-    def book(self, symbol: str, update_id: int) -> Book:
+    def _book(self, symbol: str, update_id: int) -> Book:
         """The book as of update id `update_id` (market time `update_id · update_ms`)."""
         spec = self.tape.book.get(symbol).spec
         bid, ask = self._best(symbol, update_id)

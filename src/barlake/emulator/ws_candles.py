@@ -1,5 +1,6 @@
 """Candles as a live feed sees them: closed minutes from the truth plus the forming minute
-as traded so far on the tape — the one rule the Binance and Hyperliquid WebSockets share.
+as traded so far on the tape (`Market.live` with `Tape.forming`) — the rule the Binance and
+Hyperliquid WebSockets share with their REST candles.
 
 A candle read after its close equals the REST kline (same integers); read before, its
 OHLCV is exactly what the tape has printed up to that millisecond.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from barlake.emulator.candles import aggregate, shift_open
 from barlake.emulator.market import Bars
 from barlake.emulator.trades import Tape
-from barlake.timeframes import MINUTE_MS
+from barlake.timeframes import DAY_MS, MINUTE_MS, floor_ts
 
 
 @dataclass(frozen=True)
@@ -33,30 +34,11 @@ class Candle:
 def candle(tape: Tape, symbol: str, interval: str, open_ms: int, now_ms: int) -> Candle | None:
     """The candle opening at `open_ms` as of `now_ms`; None if the venue had no minute in it."""
     end = shift_open(open_ms, interval, 1)
-    minute = now_ms - now_ms % MINUTE_MS
-    market = tape.book.get(symbol)
-    closed = market.minutes(open_ms, min(end, minute))
-    parts = [closed]
-    if open_ms <= minute < end:
-        parts.append(tape.partial(symbol, now_ms))
-    spec = market.spec
-    rows = Bars.concat(parts, spec.price_decimals, spec.qty_decimals)
+    rows = tape.book.get(symbol).live(open_ms, end, now_ms, tape.forming(symbol))
     if not len(rows):
         return None
     first, last = _trade_ids(tape, symbol, rows, now_ms)
     return Candle(aggregate(rows, interval), end - 1, now_ms >= end, first, last)
-
-
-def with_forming(candles: Bars, tape: Tape, symbol: str, interval: str, now_ms: int) -> Bars:
-    """REST candles whose last (forming) one is replaced by the live rule above."""
-    if not len(candles):
-        return candles
-    last = int(candles.open_ms[-1])
-    live = candle(tape, symbol, interval, last, now_ms)
-    if live is None or live.closed:
-        return candles
-    parts = [candles.take(slice(0, len(candles) - 1)), live.bars]
-    return Bars.concat(parts, candles.price_decimals, candles.qty_decimals)
 
 
 def _trade_ids(tape: Tape, symbol: str, rows: Bars, now_ms: int) -> tuple[int, int]:
@@ -73,10 +55,6 @@ def _trade_ids(tape: Tape, symbol: str, rows: Bars, now_ms: int) -> tuple[int, i
 
 def rolling_day(tape: Tape, symbol: str, now_ms: int) -> Bars:
     """The last 24 h of minutes up to now (the forming one as traded so far), for tickers."""
-    market = tape.book.get(symbol)
-    minute = now_ms - now_ms % MINUTE_MS
-    closed = market.minutes(minute - 1439 * MINUTE_MS, minute)
-    spec = market.spec
-    return Bars.concat(
-        [closed, tape.partial(symbol, now_ms)], spec.price_decimals, spec.qty_decimals
-    )
+    minute = floor_ts(now_ms, MINUTE_MS)
+    start = minute - DAY_MS + MINUTE_MS
+    return tape.book.get(symbol).live(start, minute + MINUTE_MS, now_ms, tape.forming(symbol))

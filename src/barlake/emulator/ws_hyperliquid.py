@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from typing import Any
 
 from barlake.emulator.decimals import trimmed
 from barlake.emulator.hyperliquid import INTERVALS
-from barlake.emulator.trades import Tape, Trades
-from barlake.emulator.ws_binance_streams import Feed, KlineStream, Stream, TradeStream
-from barlake.emulator.ws_book import BookModel
+from barlake.emulator.trades import Trades
 from barlake.emulator.ws_candles import Candle
 from barlake.emulator.ws_connection import Connection, Out
-from barlake.emulator.ws_server import WsServer
+from barlake.emulator.ws_server import WsCounters
+from barlake.emulator.ws_streams import Feed, KlineStream, Stream, TradeStream, pushes
 
 GREETING = "Websocket connection established."
+PATHS = ["/ws"]
+CANDLE_PUSH_MS = 1000.0  # market ms between forming-candle updates
 
 
 def candle_message(coin: str, interval: str, c: Candle, now_ms: int) -> dict[str, Any]:
@@ -55,10 +55,7 @@ class TradeRenderer:
         "hash":"0x…","time":1700000000123,"tid":1091186133456,"users":["0x…","0x…"]}]}]"""
         pd, qd = trades.price_decimals, trades.qty_decimals
         rows = []
-        for i, t, p, q, m in zip(
-            trades.ids.tolist(), trades.times.tolist(), trades.prices.tolist(),
-            trades.qtys.tolist(), trades.buyer_maker.tolist(), strict=True,
-        ):  # fmt: skip
+        for i, t, p, q, m in trades.rows():
             tid = i * 16 + self.index[coin]
             digest = hashlib.sha256(f"{coin}:{tid}".encode()).hexdigest()
             rows.append({
@@ -74,10 +71,10 @@ class HyperliquidWs:
 
     alive_on_message = True  # any message (the SDK's JSON ping) keeps the socket alive
 
-    def __init__(self, server: WsServer, tape: Tape) -> None:
-        self.server = server
-        self.feed = Feed(tape.book, tape, BookModel(tape), server.knobs)
-        self.render = TradeRenderer(tape.book.symbols())
+    def __init__(self, feed: Feed, counters: WsCounters) -> None:
+        self.feed = feed
+        self.counters = counters
+        self.render = TradeRenderer(feed.book.symbols())
 
     def opened(self, conn: Connection, now_ms: int) -> list[Out]:
         return [Out(GREETING)]
@@ -97,34 +94,33 @@ class HyperliquidWs:
         if method == "unsubscribe":
             if conn.streams.pop(key, None) is None:
                 return [_error(f"Already unsubscribed: {text}")]
-            self.server.counters.unsubscriptions += 1
+            self.counters.unsubscriptions += 1
         else:
             if key in conn.streams:
                 return [_error(f"Already subscribed: {text}")]
-            stream = self._stream(subscription, key, now_ms)
+            stream = self._stream(subscription, now_ms)
             if stream is None:
                 return [_error(f"Invalid subscription {text}")]
             conn.streams[key] = stream
-            self.server.counters.subscriptions += 1
+            self.counters.subscriptions += 1
         ack = {"method": method, "subscription": subscription}
         return [Out({"channel": "subscriptionResponse", "data": ack})]
 
     def poll(self, conn: Connection, now_ms: int) -> list[Out]:
-        now_s = time.monotonic()
-        return [out for stream in conn.streams.values() for out in stream.poll(now_ms, now_s)]
+        return [out for _, out in pushes(conn.streams, now_ms)]
 
     def notice(self, conn: Connection, now_ms: int) -> Out | None:
         return None  # Hyperliquid announces nothing before closing
 
-    def _stream(self, subscription: dict[str, Any], key: str, now_ms: int) -> Stream | None:
+    def _stream(self, subscription: dict[str, Any], now_ms: int) -> Stream | None:
         kind, coin = subscription.get("type"), subscription.get("coin")
         if not isinstance(coin, str) or coin not in self.feed.book:
             return None
         if kind == "candle" and subscription.get("interval") in INTERVALS:
             interval = str(subscription["interval"])
-            return KlineStream(self.feed, key, coin, now_ms, interval, candle_message, 1000.0)
+            return KlineStream(self.feed, coin, now_ms, interval, candle_message, CANDLE_PUSH_MS)
         if kind == "trades":
-            return TradeStream(self.feed, key, coin, now_ms, self.render)
+            return TradeStream(self.feed, coin, now_ms, self.render)
         return None
 
 

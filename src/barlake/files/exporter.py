@@ -27,9 +27,7 @@ from barlake.lake.atomic import atomic_path
 
 _CSV_BATCH_ROWS = 65_536  # CSV goes out in batches, so a big export never sits in memory as text
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SQLITE_DISK_ERRORS = frozenset(
-    {sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN}
-)
+SQLITE_DISK_ERRORS = frozenset({sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN})
 
 
 def export_frame(frame: pd.DataFrame, fmt: str, out: Path, *, table: str = "ohlcv") -> Path:
@@ -41,13 +39,19 @@ def export_frame(frame: pd.DataFrame, fmt: str, out: Path, *, table: str = "ohlc
     writer = _WRITERS.get(fmt.strip().lower())
     if writer is None:
         raise ConfigError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-    if not _TABLE_NAME.fullmatch(table):
-        raise ConfigError(f"bad table name {table!r}: use letters, digits and _ (e.g. ohlcv)")
+    check_table_name(table)
     lake = frame_to_table(frame)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     writer(lake, out, table)
     return out
+
+
+def check_table_name(table: str) -> str:
+    """`table` if it is a plain SQL name (the export's and the stream sink's), else ConfigError."""
+    if not _TABLE_NAME.fullmatch(table):
+        raise ConfigError(f"bad table name {table!r}: use letters, digits and _ (e.g. ohlcv)")
+    return table
 
 
 def _iso_times(ts_ms: np.ndarray) -> np.ndarray:
@@ -104,7 +108,7 @@ def _write_sqlite(lake: pa.Table, out: Path, table: str) -> None:
             db.executemany(_upsert_sql(table, lake.column_names), _rows(lake))
             db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            if exc.sqlite_errorcode & 0xFF in _SQLITE_DISK_ERRORS:
+            if exc.sqlite_errorcode & 0xFF in SQLITE_DISK_ERRORS:
                 raise OSError(f"{out}: {exc}") from exc  # the disk, not the file, is the problem
             raise DataError(
                 f"{out}: cannot write table {table!r}: {exc}; pick another file or table"

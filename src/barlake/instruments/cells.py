@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -51,6 +51,14 @@ def normalise(cells: Mapping[str, str | None]) -> dict[str, str]:
     return {column_name(name): (value or "").strip() for name, value in cells.items()}
 
 
+def did_you_mean(word: str, options: Sequence[str], fallback: str | None = None) -> str:
+    """'did you mean <the closest option>?', else `fallback` (by default, every option)."""
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]}?"
+    return fallback or f"use one of: {', '.join(sorted(options))}"
+
+
 def choice(options: tuple[str, ...], hints: dict[str, str]) -> Callable[[str], str]:
     """A parser for one of `options` (any case); `hints` maps common mistakes to their fix."""
 
@@ -58,8 +66,7 @@ def choice(options: tuple[str, ...], hints: dict[str, str]) -> Callable[[str], s
         low = value.lower()
         if low in options:
             return low
-        close = difflib.get_close_matches(low, options, n=1, cutoff=0.6)
-        fix = hints.get(low) or (f"did you mean {close[0]}?" if close else hints["*"])
+        fix = hints.get(low) or did_you_mean(low, options, hints["*"])
         raise BadCell(f"{value!r} is not one of {'|'.join(options)}; {fix}")
 
     return parse

@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -91,9 +92,12 @@ class FileClaims:
         known = self._known.get((study, key, session))
         return None if known is None else (known[0], time.time() - known[1])
 
-    def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None:
-            os.close(self._fd)  # type: ignore[arg-type]
+    def __del__(self, close: Callable[[int], None] = os.close) -> None:
+        """(`close` bound early, as in `JournalFile`: a worker's ledger may be collected at
+        interpreter exit, after `os`.)"""
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            close(fd)
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import orjson
 from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import BaseJournalBackend
 
@@ -82,8 +83,29 @@ class JournalFile(BaseJournalBackend):
 
 
 def encode(logs: list[dict[str, Any]]) -> bytes:
-    """Journal lines, one compact JSON object each."""
+    """Journal lines, one compact JSON object each, as Optuna writes them (NaN and the
+    infinities as NaN, Infinity, -Infinity)."""
     return "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode()
+
+
+def encode_line(log: dict[str, Any]) -> bytes:
+    """One line, by orjson: ten times faster than `json.dumps`, and the same values for what
+    holds only finite numbers, strings, lists and dicts with string keys (orjson writes a NaN
+    as null); json's path is kept for what orjson refuses, such as integer keys."""
+    try:
+        return orjson.dumps(log) + b"\n"
+    except TypeError:
+        return encode([log])
+
+
+def decode_line(line: bytes) -> dict[str, Any]:
+    """One line, by orjson; by json when orjson refuses it (NaN or Infinity, which json and
+    Optuna write). The values are json's but for integers beyond 64 bits, which orjson reads
+    as floats: fine for a worker's records, not for any log (`read_logs` keeps json)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def read_from(fd: int, offset: int) -> bytes:

@@ -16,6 +16,7 @@ import math
 import os
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,11 @@ def json_safe(data: Any) -> Any:
     return data
 
 
+def folder_name(run_id: str, instrument: str, timeframe: str) -> str:
+    """A run's folder name, `<run_id>_<instrument>_<tf>` (what `RunDir.create` makes)."""
+    return f"{run_id}_{instrument}_{timeframe}"
+
+
 def new_id() -> str:
     """Sortable by start time, unique enough for runs and sessions started the same second."""
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
@@ -67,9 +73,11 @@ class RunDir:
         self._progress: int | None = None  # kept open: workers append an event per trial
         self._stop_flag = str(self.path / STOP_FLAG)  # workers look before every trial
 
-    def __del__(self) -> None:
+    def __del__(self, close: Callable[[int], None] = os.close) -> None:
+        """(`close` bound early, as in `journal.JournalFile`: a worker's run folder may be
+        collected at interpreter exit, after `os`.)"""
         if self._progress is not None:
-            os.close(self._progress)
+            close(self._progress)
 
     @classmethod
     def create(
@@ -80,7 +88,7 @@ class RunDir:
         if run_id is not None and not RUN_ID.fullmatch(run_id):
             raise ConfigError(f"run id must match [A-Za-z0-9.-]+ (no '_'), got {run_id!r}")
         run_id = run_id or new_id()
-        path = Path(runs_dir) / f"{run_id}_{instrument}_{timeframe}"
+        path = Path(runs_dir) / folder_name(run_id, instrument, timeframe)
         if path.exists():
             raise ConfigError(f"{path} exists: resume it, or pick another run id")
         try:

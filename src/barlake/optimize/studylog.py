@@ -22,18 +22,16 @@ and attrs read equal to what `JournalStorage` reads from the same file.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from optuna.distributions import BaseDistribution, distribution_to_json, json_to_distribution
 from optuna.trial import FrozenTrial, TrialState
 
-from barlake.optimize.journal import JOURNAL_FILE, JournalFile, encode
+from barlake.optimize.journal import JOURNAL_FILE, JournalFile, decode_line, encode_line
 from barlake.optimize.studies import FINISHED, StudyView, open_studies
 
 # Optuna's `JournalOperation` codes: the journal's file format, which optuna-dashboard reads too.
@@ -73,7 +71,7 @@ class StudyLog:
             self._read += 1
             mine = self._mine.pop(line, None)
             if mine is None:
-                self._apply(_decode(line), None)
+                self._apply(decode_line(line), None)
             else:
                 self._apply(*mine)
 
@@ -128,7 +126,7 @@ class StudyLog:
         log["user_attrs"] = trial.user_attrs
         log["system_attrs"] = trial.system_attrs
         log["intermediate_values"] = trial.intermediate_values
-        line = _encode(log)
+        line = encode_line(log)
         self._file.append_lines(line)
         self._mine[line] = (log, space)
 
@@ -179,22 +177,6 @@ class StudyLog:
             dumped = {k: distribution_to_json(d) for k, d in space.items()}
             known = self._dumped[id(space)] = (space, dumped)  # holding `space` keeps its id
         return known[1]
-
-
-def _encode(log: dict[str, Any]) -> bytes:
-    """One line, by orjson: ten times faster than `json.dumps`, and the same values for what
-    a record holds (json's path is kept for what orjson refuses, such as integer keys)."""
-    try:
-        return orjson.dumps(log) + b"\n"
-    except TypeError:
-        return encode([log])
-
-
-def _decode(line: bytes) -> dict[str, Any]:
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:  # NaN or Infinity, which json writes and orjson refuses
-        return json.loads(line)
 
 
 def _iso(moment: datetime | None) -> str | None:

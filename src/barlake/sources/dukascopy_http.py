@@ -7,8 +7,8 @@ on a fast link. This client keeps idle connections per host in a pool: a request
 (or opens one) and puts it back once its answer is read to the end; a connection that
 failed, timed out or was told to close is dropped. A request on a reused connection the
 server had closed meanwhile (idle timeout) is sent once more on a new one, as urllib3
-does. Proxies from the environment and redirects go through urllib (the parent class), so
-the answers, errors and messages are the parent's.
+does. Proxies from the environment and redirects go through urllib (the parent class);
+what a status means is the parent's `get`, for both.
 """
 
 from __future__ import annotations
@@ -20,17 +20,10 @@ from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
 
 from barlake.errors import UnavailableError
-from barlake.sources.http import USER_AGENT, HttpClient, status_error
+from barlake.sources.http import USER_AGENT, Answer, HttpClient
 
 Connection = http.client.HTTPConnection
 STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
-
-
-@dataclass
-class Answer:
-    status: int
-    retry_after: str | None
-    body: bytes
 
 
 @dataclass
@@ -41,19 +34,15 @@ class KeepAliveClient(HttpClient):
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _proxies: dict[str, str] = field(default_factory=urllib.request.getproxies, init=False)
 
-    def get(self, url: str) -> bytes | None:
-        """The body of a 2xx, None for a 404; anything else raises a SourceError subclass."""
+    def _answer(self, url: str) -> Answer:
+        """Over a pooled connection; through urllib when a proxy or a redirect is involved."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or self._proxied(parts):
-            return super().get(url)
+            return super()._answer(url)
         answer = self._exchange(parts, url)
-        if answer.status == 404:
-            return None
         if 300 <= answer.status < 400:  # urllib follows redirects
-            return super().get(url)
-        if not 200 <= answer.status < 300:
-            raise status_error(f"GET {url}", answer.status, answer.retry_after)
-        return answer.body
+            return super()._answer(url)
+        return answer
 
     def close(self) -> None:
         """Close the idle connections (one still answering is closed when it is dropped)."""

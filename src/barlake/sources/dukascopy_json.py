@@ -32,15 +32,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 
 from barlake.errors import BadResponseError, UnavailableError
 from barlake.sources.dukascopy_records import Candles, Ticks, empty_candles
 from barlake.timeframes import DAY_MS, HOUR_MS
-
-try:  # orjson (ccxt needs it) parses a day of candles ~3x faster than json; both hold the
-    from orjson import loads  # GIL, so with --duk-workers parsing is what does not overlap
-except ImportError:  # pragma: no cover - json gives the same documents
-    from json import loads  # type: ignore[assignment]
 
 DEFAULT_ROOT = "https://jetta.dukascopy.com"
 CANDLE_ARRAYS = ("times", "opens", "highs", "lows", "closes", "volumes")
@@ -79,9 +75,9 @@ def _ymd(ms: int) -> str:
 def _document(body: bytes | None, url: str) -> dict[str, Any] | None:
     if not body:
         return None
-    try:
-        doc = loads(body)
-    except ValueError as error:
+    try:  # orjson parses a day of candles ~3x faster than json; both hold the GIL, so with
+        doc = orjson.loads(body)  # --duk-workers parsing is what does not overlap
+    except orjson.JSONDecodeError as error:
         raise UnavailableError(f"{url}: the answer is not JSON (cut short?): {error}") from error
     if not isinstance(doc, dict):
         raise BadResponseError(f"{url}: expected a JSON object, got {type(doc).__name__}")

@@ -39,15 +39,21 @@ def open_exchange(
     exchange = cls(
         {"enableRateLimit": False, "timeout": int(timeout_s * 1000), "enableLastJsonResponse": True}
     )
+    narrow_and_sign(exchange, exchange_id, market=market, symbol=symbol)
+    if base_url:
+        exchange.urls["api"] = rebase(exchange.urls["api"], base_url, exchange.hostname)
+    _track_status(exchange)
+    return exchange
+
+
+def narrow_and_sign(exchange: Any, exchange_id: str, *, market: str, symbol: str | None) -> None:
+    """Load only `market` markets (`market_types`) and set the keys from the environment; the
+    same for a ccxt and a ccxt.pro instance."""
     exchange.options["fetchMarkets"] = market_types(
         exchange.options.get("fetchMarkets"), market, symbol
     )
     for key, value in credentials(exchange_id).items():
         setattr(exchange, key, value)
-    if base_url:
-        exchange.urls["api"] = rebase(exchange.urls["api"], base_url, exchange.hostname)
-    _track_status(exchange)
-    return exchange
 
 
 def _track_status(exchange: ccxt.Exchange) -> None:
@@ -81,15 +87,19 @@ def market_types(default: Any, market: str, symbol: str | None) -> Any:
     return {**default, "types": chosen} if isinstance(default, dict) else chosen
 
 
-def rebase(urls: Any, base_url: str, hostname: str | None) -> Any:
-    """Every URL in ccxt's `urls['api']` tree with its scheme and host replaced by base_url's."""
+def rebase(urls: Any, base_url: str, hostname: str | None, *, path: bool = False) -> Any:
+    """Every URL in ccxt's `urls['api']` tree with its scheme and host replaced by base_url's;
+    with `path`, its path and query too when base_url has a path (a WebSocket root)."""
     if isinstance(urls, dict):
-        return {key: rebase(value, base_url, hostname) for key, value in urls.items()}
+        return {key: rebase(value, base_url, hostname, path=path) for key, value in urls.items()}
     if not isinstance(urls, str) or "://" not in urls:
         return urls
     target = urlsplit(base_url.rstrip("/"))
     parts = urlsplit(urls.replace("{hostname}", hostname or ""))
-    return parts._replace(scheme=target.scheme, netloc=target.netloc).geturl()
+    moved = parts._replace(scheme=target.scheme, netloc=target.netloc)
+    if path and target.path:
+        moved = moved._replace(path=target.path, query=target.query)
+    return moved.geturl()
 
 
 def check_base_url(base_url: str) -> str | None:

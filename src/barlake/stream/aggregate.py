@@ -146,13 +146,6 @@ class TradeAggregator:
         else:
             self.stats.late_dropped += 1
 
-    def add_many(self, trades: Iterable[Trade], now_ms: int) -> list[Bar]:
-        """Take a batch (what one ccxt.pro `watch_trades` call returns), received at `now_ms`."""
-        out: list[Bar] = []
-        for trade in trades:
-            out.extend(self.add(trade, now_ms))
-        return out
-
     def tick(self, now_ms: int) -> list[Bar]:
         """Close by the wall clock: every bucket ending at or before ``now_ms - grace_ms``."""
         edge = self._floor(now_ms - self.grace_ms)
@@ -226,6 +219,7 @@ class TradeAggregators:
         return found
 
     def add_many(self, trades: Iterable[Trade], now_ms: int) -> list[Bar]:
+        """Take a batch (what one ccxt.pro `watch_trades` call returns), received at `now_ms`."""
         out: list[Bar] = []
         for trade in trades:
             out.extend(self.get(trade.symbol).add(trade, now_ms))

@@ -79,7 +79,9 @@ class BatchReport:
 class _Run:
     task: Task
     status: TaskStatus
-    halt: threading.Event = field(default_factory=threading.Event)  # this task's stop
+    # this task's own stop, set when the batch's is: sync() sets its stop event on the way out,
+    # which must not stop the other tasks
+    halt: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
 

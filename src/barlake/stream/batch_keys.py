@@ -23,7 +23,6 @@ keys into tasks.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -35,17 +34,18 @@ import yaml
 
 from barlake.dates import to_ms
 from barlake.errors import ConfigError
-from barlake.instruments.cells import MARKET, PRICE, BadCell, choice
+from barlake.files.exporter import check_table_name
+from barlake.instruments.cells import MARKET, PRICE, BadCell, choice, column_name, did_you_mean
 from barlake.stream.model import KINDS
 from barlake.timeframes import canonical
 
+FILE_FORMATS = ("csv", "parquet", "feather", "sqlite", "backtrader")  # what a rest task exports
 TOP = {"defaults": ("defaults", "defauts"), "tasks": ("tasks", "taches")}
 NAME_KEYS = ("name", "nom")
 BOTH = frozenset({"rest", "stream"})
 REST, STREAM = frozenset({"rest"}), frozenset({"stream"})
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUE, _FALSE = (
     ("true", "yes", "on", "1", "oui", "vrai"),
     ("false", "no", "off", "0", "non", "faux"),
@@ -53,17 +53,10 @@ _TRUE, _FALSE = (
 
 
 def fold(spelled: object) -> str:
-    """How a key is matched: case, accents, spaces and dashes do not matter (`Date début`)."""
-    text = unicodedata.normalize("NFKD", str(spelled).strip().lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[\s-]+", "_", text)
-
-
-def did_you_mean(word: str, options: list[str], fallback: str | None = None) -> str:
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {close[0]}?"
-    return fallback or f"use one of: {', '.join(sorted(options))}"
+    """How a key is matched: as an instruments.csv header (case, spaces, dashes), and accents
+    do not matter either (`Date début`)."""
+    text = unicodedata.normalize("NFKD", str(spelled))
+    return column_name("".join(c for c in text if not unicodedata.combining(c)))
 
 
 def _text(value: object) -> str:
@@ -116,8 +109,12 @@ def _path(value: object) -> Path:
 
 def _table(value: object) -> str:
     name = _text(value)
-    if not _TABLE.fullmatch(name.replace("{symbol}", "x")):
-        raise BadCell(f"{name!r} is not a table name; use letters, digits and _, e.g. ohlcv")
+    try:
+        check_table_name(name.replace("{symbol}", "x"))
+    except ConfigError:
+        raise BadCell(
+            f"{name!r} is not a table name; use letters, digits and _, e.g. ohlcv"
+        ) from None
     return name
 
 
@@ -162,7 +159,7 @@ SUBTYPE = choice(
 )  # fmt: skip
 KIND = choice(KINDS, {"*": "pick what to record", "candles": "use ohlcv", "book": "use orderbook"})
 FORMAT = choice(
-    ("csv", "parquet", "feather", "sqlite", "backtrader", "lake"),
+    (*FILE_FORMATS, "lake"),
     {"*": "or leave it out to take it from the extension of out", "db": "use sqlite"},
 )
 

@@ -12,21 +12,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from barlake.errors import DataError, SourceError
-from barlake.files.exporter import export_frame
+from barlake.errors import SourceError
 from barlake.instruments import Instrument
 from barlake.lake.store import Lake
 from barlake.sources.base import Page
 from barlake.sources.registry import FeedFactory
 from barlake.sync import InstrumentPlan, InstrumentResult, Progress, SyncOptions, Window, sync
 from barlake.sync.plan import BASE
-from barlake.timeframes import parse_timeframe
+from barlake.transfer import export_series
 
 if TYPE_CHECKING:
     from barlake.stream.batch import TaskStatus
     from barlake.stream.batch_schema import RestTask
-
-WORKERS = {"ccxt": 2, "dukascopy": 2}  # per task; the factory's budgets are shared by all tasks
 
 
 class _Status(Progress):
@@ -60,14 +57,9 @@ def run_rest(
     """Sync, then export; raises SourceError naming every symbol that failed (after the others
     finished), DataError when an export range holds no bar."""
     lake = Lake(task.lake)
-    longer = parse_timeframe(task.timeframe) > parse_timeframe(BASE)
-    options = SyncOptions(
-        Window(task.start_ms, task.end_ms),
-        (task.timeframe,) if longer else (),
-        WORKERS,
-        factory=factory,
-        stop=halt,
-    )
+    derived = (task.timeframe,) if task.timeframe != BASE else ()  # canonical: 1m or longer
+    # the sync's default workers per task; the factory's request budgets are shared by all tasks
+    options = SyncOptions(Window(task.start_ms, task.end_ms), derived, factory=factory, stop=halt)
     results = sync(lake, list(task.items), options, _Status(status, changed))
     status.rows = sum(result.bars for result in results)
     errors = [result.error for result in results if result.error]
@@ -86,13 +78,10 @@ def run_rest(
 
 
 def _export(lake: Lake, task: RestTask, item: Instrument) -> tuple[Path, int]:
-    """One symbol's range to its file, with the task's sqlite table (hence not export_series)."""
+    """One symbol's range to its file (and, for sqlite, its table)."""
     out = task.out_for(item)
-    assert out is not None
-    frame = lake.read(item.source, item.instrument, task.timeframe, task.start_ms, task.end_ms)
-    if frame.empty:
-        raise DataError(
-            f"{item.source}/{item.instrument}/{task.timeframe} has no bars in the task's range; "
-            "the venue had none there, or the range ends before one whole bar"
-        )
-    return export_frame(frame, task.format, out, table=task.table_for(item)), len(frame)
+    assert out is not None  # run_rest exports only when the task names a file
+    return export_series(
+        lake, item.source, item.instrument, task.timeframe, task.format, out,
+        task.start_ms, task.end_ms, table=task.table_for(item),
+    )  # fmt: skip

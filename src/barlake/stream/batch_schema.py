@@ -22,7 +22,7 @@ import ccxt
 from barlake.dates import fmt_ms
 from barlake.errors import ConfigError
 from barlake.instruments import Instrument
-from barlake.instruments.cells import parse_cells
+from barlake.instruments.cells import did_you_mean, parse_cells
 from barlake.lake.store import resolve_lake
 from barlake.stream import batch_keys as bk
 from barlake.stream.batch_keys import BatchFileError, Problem
@@ -31,7 +31,6 @@ from barlake.stream.model import MARKETS as STREAM_MARKETS
 from barlake.stream.model import StreamConfig
 from barlake.stream.sinks.lake import lake_instrument
 
-FILE_FORMATS = ("csv", "parquet", "feather", "sqlite", "backtrader")
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".feather": "feather"}
 SUFFIXES |= {".arrow": "feather", ".sqlite": "sqlite", ".sqlite3": "sqlite", ".db": "sqlite"}
 # parse_cells speaks instruments.csv columns; a problem is shown on the task key it came from
@@ -170,7 +169,7 @@ def _rest(t: _Checker, base: Path, lake: Path | None) -> RestTask | None:
             "end", f"{fmt_ms(end)} is not after start {fmt_ms(start)}; the range is [start, end)"
         )
     items = _instruments(t, t.get("market", "spot"), rest=True)
-    fmt, out = _target(t, base, FILE_FORMATS, needs_out=False)
+    fmt, out = _target(t, base, bk.FILE_FORMATS, needs_out=False)
     table = t.get("table", "ohlcv")
     several = len(items) > 1 and out is not None
     if several and "{symbol}" not in str(out) and not (fmt == "sqlite" and "{symbol}" in table):
@@ -266,7 +265,7 @@ def _instruments(t: _Checker, market: str, *, rest: bool) -> list[Instrument]:
 def _known_exchange(t: _Checker, exchange: str) -> bool:
     if exchange == "dukascopy" or exchange in ccxt.exchanges:
         return True
-    hint = bk.did_you_mean(exchange, [*ccxt.exchanges, "dukascopy"])
+    hint = did_you_mean(exchange, [*ccxt.exchanges, "dukascopy"])
     t.fail("exchange", f"{exchange!r} is not a ccxt exchange id nor dukascopy; {hint}")
     return False
 

@@ -78,13 +78,4 @@ class CloseTracker:
 
 
 def to_bar(candle: Candle) -> Bar:
-    return Bar(
-        candle.symbol,
-        candle.timeframe,
-        candle.timestamp_ms,
-        candle.open,
-        candle.high,
-        candle.low,
-        candle.close,
-        candle.volume,
-    )
+    return Bar._make(candle[:8])  # Candle starts with Bar's fields, in Bar's order

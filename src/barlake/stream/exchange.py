@@ -1,5 +1,6 @@
 """ccxt.pro instances for a stream: REST rebased onto `base_url` like `sources.exchanges`, the
-WebSocket endpoints moved onto `ws_url`, keys from the environment, markets loaded.
+WebSocket endpoints moved onto `ws_url`, keys from the environment, markets loaded; `retried`
+is the back-off loop around the stream's REST calls (markets, backfill).
 
 Binance drops the kline's closed flag (`k.x`, PROTOCOLS §3.3, §6.7) on the way into ccxt.pro's
 candle cache, so its class is subclassed here and the kline handler passes every raw kline to a
@@ -10,20 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from time import perf_counter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import ccxt
 import ccxt.pro as ccxtpro
 
-from barlake.errors import ConfigError, SourceError, UnavailableError
-from barlake.sources.credentials import credentials
-from barlake.sources.exchanges import market_types, rebase
+from barlake.errors import BadResponseError, ConfigError, UnavailableError
+from barlake.sources.exchanges import narrow_and_sign, rebase
 from barlake.sources.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+TEMPORARY = (ccxt.NetworkError, ccxt.OperationFailed, UnavailableError)
 
 
 class Candle(NamedTuple):
@@ -108,35 +110,18 @@ def build(
     """A ccxt.pro instance pointed at base_url/ws_url; construct it inside the running loop."""
     cls = pro_class(exchange_id)
     exchange = cls({"timeout": int(timeout_s * 1000), "options": {"tradesLimit": 10_000}})
-    exchange.options["fetchMarkets"] = market_types(
-        exchange.options.get("fetchMarkets"), market, symbol
-    )
-    for key, value in credentials(exchange_id).items():
-        setattr(exchange, key, value)
+    narrow_and_sign(exchange, exchange_id, market=market, symbol=symbol)
     api = exchange.urls["api"]
     ws = api.get("ws") if isinstance(api, dict) else None
     if base_url:
         rest = {key: value for key, value in api.items() if key != "ws"}
         api = {**rebase(rest, base_url, exchange.hostname), "ws": ws}
     if ws is not None and (ws_url or base_url):
-        api["ws"] = rebase_ws(ws, ws_url or _ws_root(base_url or ""), exchange.hostname)
+        # a ws_url path replaces ccxt's (which appends stream ids such as `/0` itself)
+        root = ws_url or _ws_root(base_url or "")
+        api["ws"] = rebase(ws, root, exchange.hostname, path=True)
     exchange.urls["api"] = api
     return exchange
-
-
-def rebase_ws(urls: Any, ws_url: str, hostname: str | None) -> Any:
-    """Every WebSocket URL in ccxt's tree moved onto ws_url: its scheme and host always, and
-    its path too when ws_url has one (ccxt appends stream ids such as `/0` itself)."""
-    if isinstance(urls, dict):
-        return {key: rebase_ws(value, ws_url, hostname) for key, value in urls.items()}
-    if not isinstance(urls, str) or "://" not in urls:
-        return urls
-    target = urlsplit(ws_url.rstrip("/"))
-    parts = urlsplit(urls.replace("{hostname}", hostname or ""))
-    moved = parts._replace(scheme=target.scheme, netloc=target.netloc)
-    if target.path:
-        moved = moved._replace(path=target.path, query=target.query)
-    return moved.geturl()
 
 
 def _ws_root(base_url: str) -> str:
@@ -154,22 +139,36 @@ def check_ws_url(ws_url: str) -> str | None:
     return None
 
 
-async def load_markets(exchange: Any, policy: RetryPolicy, attempts: int = 5) -> None:
-    """Load markets, retrying what is temporary (an empty answer included, PROTOCOLS §6.5)."""
+async def retried(
+    request: Callable[[], Awaitable[T]], what: str, policy: RetryPolicy, attempts: int
+) -> T:
+    """Await `request()` until it returns. A temporary failure (a drop, timeout, 5xx,
+    429, or an UnavailableError it raised) is retried after the policy's back-off, `attempts`
+    tries in all, then raised as UnavailableError; a refusal as BadResponseError."""
     for attempt in range(1, attempts + 1):
         try:
-            if await exchange.load_markets(reload=attempt > 1):
-                return
-            error: Exception = UnavailableError("the market list came back empty")
-        except (ccxt.NetworkError, ccxt.OperationFailed) as failure:
-            error = failure
-        except ccxt.BaseError as failure:
-            raise SourceError(f"{exchange.id}: cannot load markets: {failure}") from failure
-        if attempt < attempts:
+            return await request()
+        except TEMPORARY as error:
+            if attempt == attempts:
+                raise UnavailableError(
+                    f"{what} failed {attempts} times: {type(error).__name__}: {error}"
+                ) from error
             delay = policy.backoff(attempt)
-            log.info("%s: markets: %s; retry in %.1f s", exchange.id, error, delay)
+            log.info("%s: %s; retry in %.2f s", what, error, delay)
             await asyncio.sleep(delay)
-    raise UnavailableError(f"{exchange.id}: cannot load markets after {attempts} tries: {error}")
+        except ccxt.BaseError as error:
+            raise BadResponseError(f"{what} refused: {error}") from error
+    raise AssertionError("unreachable")
+
+
+async def load_markets(exchange: Any, policy: RetryPolicy, attempts: int = 5) -> None:
+    """Load markets, retrying what is temporary (an empty answer included, PROTOCOLS §6.5)."""
+
+    async def load() -> None:
+        if not await exchange.load_markets(reload=True):  # never ccxt's cached empty answer
+            raise UnavailableError("the market list came back empty")
+
+    await retried(load, f"{exchange.id}: loading markets", policy, attempts)
 
 
 def resolve_symbol(exchange: Any, symbol: str, market: str) -> str:

@@ -40,7 +40,6 @@ class Link:
     epoch: int = 0  # bumped on every drop; readers compare it to know a drop was counted
     failures: int = 0  # drops since data last flowed: drives the back-off
     reconnects: int = 0
-    stalls: int = 0
     messages: int = 0  # socket reads that brought data
     last_data: float = field(default_factory=time.monotonic)
     ready_at: float = 0.0
@@ -91,7 +90,6 @@ class Link:
             await asyncio.sleep(tick)
             silent = time.monotonic() - max(self.last_data, self.ready_at)
             if silent > self.stall_s and self.exchange.clients:
-                self.stalls += 1
                 self.last_data = time.monotonic()  # give the redial a full stall_s
                 log.warning(
                     "%s: no data for %.1f s; replacing the socket", self.exchange.id, silent

@@ -21,7 +21,7 @@ from barlake.errors import BarlakeError, SourceError
 from barlake.sources.retry import RetryPolicy
 from barlake.stream.backfill import fetch_closed
 from barlake.stream.closing import Closed, CloseTracker, Hole, to_bar
-from barlake.stream.exchange import Candle
+from barlake.stream.exchange import Candle, has_kline_flag
 from barlake.stream.model import Bar, Sink, Snapshot, StreamMetrics, Trade
 from barlake.timeframes import parse_timeframe
 
@@ -79,7 +79,6 @@ class Recorder:
         flush_every: int = 1,
         on_update: OnUpdate | None = None,
         policy: RetryPolicy | None = None,
-        flagged: bool = False,
     ) -> None:
         self.exchange = exchange
         self.sink = sink
@@ -90,7 +89,8 @@ class Recorder:
         self.on_update = on_update
         self.policy = policy or RetryPolicy(base_s=0.2, cap_s=10.0)
         self.trackers: dict[str, CloseTracker] = {}
-        self.flagged = flagged  # the venue flags final klines (else: final when the next starts)
+        # the venue flags final klines (else: a bar is final when the next starts)
+        self.flagged = has_kline_flag(exchange)
         self.pending = 0  # records written since the last flush
         self.retry_at = 0.0  # after a failed write, no new attempt before this (monotonic)
         self.awaiting: list[Closed] = []  # live bars written but not yet committed
@@ -123,7 +123,7 @@ class Recorder:
                 await self.backfill(candle.symbol, step)
             else:
                 self.write_live(step)
-        if not candle.closed:
+        if not candle.closed and self.on_update is not None:  # a Bar per update only if shown
             self._tell("forming", candle.symbol, to_bar(candle))
 
     def write_live(self, closed: Closed) -> None:

@@ -20,12 +20,14 @@ from dataclasses import replace
 from typing import Any
 
 from barlake.errors import ConfigError
+from barlake.sources.exchanges import check_base_url
 from barlake.sources.retry import RetryPolicy
 from barlake.stream import exchange as venue
 from barlake.stream.model import FORMATS, KINDS, MARKETS, Sink, StreamConfig, StreamMetrics
 from barlake.stream.reconnect import Link
 from barlake.stream.recorder import Event, OnUpdate, Recorder, Resync, Tick
 from barlake.stream.snapshots import Latest, book_readers, sample, ticker_readers
+from barlake.stream.tradebars import TradeBars
 from barlake.stream.watch import ReadOnce, kline_readers, read_forever, supervise, trade_readers
 from barlake.timeframes import parse_timeframe
 
@@ -63,8 +65,8 @@ def check_config(config: StreamConfig) -> None:
         raise ConfigError("--trades-to-ohlcv builds bars: use it with --stream ohlcv or trades")
     if config.ws_url and (problem := venue.check_ws_url(config.ws_url)):
         raise ConfigError(problem)
-    if config.base_url and not config.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"base_url {config.base_url!r} must be http(s)://host[:port]")
+    if config.base_url and (problem := check_base_url(config.base_url)):
+        raise ConfigError(problem)
 
 
 async def _run(
@@ -131,23 +133,19 @@ class Stream:
             timeframe=config.timeframe,
             flush_every=config.flush_every,
             on_update=on_update,
-            flagged=venue.has_kline_flag(exchange),
         )
+        if config.trades_to_ohlcv:
+            self.recorder.aggregate = TradeBars(self.recorder, config)
         self.drain_s = float(options.get("drain_s", 5.0))  # type: ignore[arg-type]
 
     def readers(self) -> tuple[list[ReadOnce], list[Any]]:
         """The reader callables, and any extra coroutines (the snapshot sampler)."""
         symbols, emit = list(self.config.symbols), self.queue.put_nowait
         kind = self.config.kind
-        if self.config.trades_to_ohlcv:
-            from barlake.stream.tradebars import TradeBars
-
-            self.recorder.aggregate = TradeBars(self.recorder, self.config)
+        if kind == "trades" or self.config.trades_to_ohlcv:
             return trade_readers(self.exchange, symbols, emit), []
         if kind == "ohlcv":
             return kline_readers(self.exchange, symbols, self.config.timeframe, emit), []
-        if kind == "trades":
-            return trade_readers(self.exchange, symbols, emit), []
         latest = Latest(self.link)
         interval = self.config.snapshot_interval_s
         sampler = sample(latest, kind, interval, emit)

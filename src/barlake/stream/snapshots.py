@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from barlake.dates import now_ms
 from barlake.stream.model import Snapshot
 from barlake.stream.reconnect import Link
 from barlake.stream.watch import ReadOnce
@@ -121,13 +122,13 @@ async def sample(
     kind: str,
     interval_s: float,
     emit: Callable[[list[Snapshot]], None],
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], int] = now_ms,
 ) -> None:
     """Every `interval_s`, one snapshot per symbol with a fresh state (until cancelled)."""
     shape = ticker_row if kind == "ticker" else dict
     while True:
         await asyncio.sleep(interval_s)
-        stamp = int(clock() * 1000)
+        stamp = clock()
         rows = [Snapshot(s, kind, stamp, shape(state)) for s, state in latest.fresh().items()]
         if rows:
             emit(rows)

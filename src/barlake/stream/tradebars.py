@@ -102,7 +102,7 @@ class TradeBars:
         """The grace rule: a bucket over for longer than the grace that no later trade closed is
         emitted as its trades built it. Buckets without any trade (a quiet minute) come from
         REST, which knows whether the venue has a bar there (Binance: a flat kline)."""
-        received = time.monotonic()
+        received = time.perf_counter()  # the latency clock, as the readers stamp it
         for series in self.series.values():
             if series.owned_from is None or series.next_ms is None:
                 continue

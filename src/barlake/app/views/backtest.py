@@ -12,36 +12,22 @@ from typing import Any
 import streamlit as st
 
 from barlake.app import backtest_view as bv
-from barlake.app import charts, run_charts, settings
+from barlake.app import charts, run_charts, settings, widgets
+from barlake.app.data_view import Tree, series_tree
 from barlake.app.messages import readable_errors
 from barlake.backtest.runner import BacktestRun
+from barlake.backtest.settings import DIRECTIONS, MODES, Settings
 from barlake.strategies import STRATEGIES, Param
 
 RESULT_KEY = "bt.last_run"
-MODES = ("none", "grid", "martingale")
-DIRECTIONS = ("long", "short", "both")
 FROM_RULES = "as in the rules"
 
 
-def pick(label: str, options: list[str], key: str) -> str:
-    """A selectbox that forgets a remembered value no longer offered (the lake changed)."""
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
-    return str(st.selectbox(label, options, key=key))
-
-
-def series_inputs(tree: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
-    left, middle, right = st.columns(3)
-    with left:
-        source = pick("Source", list(tree), "bt.source")
-    with middle:
-        instrument = pick("Instrument", list(tree[source]), "bt.instrument")
-    with right:
-        timeframe = pick("Timeframe", tree[source][instrument], "bt.timeframe")
+def series_inputs(tree: Tree) -> dict[str, Any]:
+    series = widgets.pick_series(tree, "bt")
     left, right = st.columns(2)
     start = left.text_input("Start (UTC, optional)", key="bt.start", placeholder="2024-03-01")
     end = right.text_input("End (UTC, exclusive, optional)", key="bt.end")
-    series = {"source": source, "instrument": instrument, "timeframe": timeframe}
     return series | {"start": start.strip() or None, "end": end.strip() or None}
 
 
@@ -81,28 +67,42 @@ def strategy_inputs() -> tuple[str, dict[str, Any], str]:
 
 
 def mode_inputs(mode: str) -> dict[str, Any]:
+    """The chosen position mode's own parameters, starting at the backtest's defaults."""
     if mode == "grid":
         left, right = st.columns(2)
-        step = left.number_input("Grid step %", 0.05, 50.0, 1.0, 0.05, key="bt.grid_step")
-        adds = right.number_input("Grid adds", 0, 20, 3, 1, key="bt.grid_adds")
+        step = left.number_input(
+            "Grid step %", 0.05, 50.0, Settings.grid_step_pct, 0.05, key="bt.grid_step"
+        )
+        adds = right.number_input("Grid adds", 0, 20, Settings.grid_adds, 1, key="bt.grid_adds")
         return {"grid_step_pct": float(step), "grid_adds": int(adds)}
     if mode == "martingale":
         left, right = st.columns(2)
-        mult = left.number_input("Martingale multiplier", 1.0, 10.0, 2.0, 0.1, key="bt.mart_mult")
-        cap = right.number_input("Martingale cap", 1.0, 64.0, 8.0, 1.0, key="bt.mart_cap")
+        mult = left.number_input(
+            "Martingale multiplier", 1.0, 10.0, Settings.martingale_mult, 0.1, key="bt.mart_mult"
+        )
+        cap = right.number_input(
+            "Martingale cap", 1.0, 64.0, Settings.martingale_cap, 1.0, key="bt.mart_cap"
+        )
         return {"martingale_mult": float(mult), "martingale_cap": float(cap)}
     return {}
 
 
 def execution_inputs(rules: bool) -> dict[str, Any]:
-    """Costs, TP/SL, size, direction and the position mode with its parameters."""
+    """Costs, TP/SL, size, direction and the position mode with its parameters; the defaults
+    are the backtest's own (`Settings`), as `barlake backtest` starts from."""
     c1, c2, c3, c4 = st.columns(4)
-    fees = c1.number_input("Fees (bps per fill)", 0.0, 1000.0, 4.5, 0.5, key="bt.fees")
-    slippage = c2.number_input("Slippage (bps per fill)", 0.0, 1000.0, 0.0, 0.5, key="bt.slip")
+    fees = c1.number_input(
+        "Fees (bps per fill)", 0.0, 1000.0, Settings.fees_bps, 0.5, key="bt.fees"
+    )
+    slippage = c2.number_input(
+        "Slippage (bps per fill)", 0.0, 1000.0, Settings.slippage_bps, 0.5, key="bt.slip"
+    )
     tp = c3.number_input("Take profit % (0 = off)", 0.0, 1000.0, 0.0, 0.1, key="bt.tp")
     sl = c4.number_input("Stop loss % (0 = off)", 0.0, 99.9, 0.0, 0.1, key="bt.sl")
     c1, c2, c3 = st.columns(3)
-    size = c1.number_input("Size (fraction of equity)", 0.01, 1.0, 1.0, 0.05, key="bt.size")
+    size = c1.number_input(
+        "Size (fraction of equity)", 0.01, 1.0, Settings.size, 0.05, key="bt.size"
+    )
     directions = [FROM_RULES, *DIRECTIONS] if rules else list(DIRECTIONS)
     direction = c2.selectbox("Direction", directions, key=f"bt.direction.{rules}")
     mode = c3.selectbox("Position mode", list(MODES), key="bt.mode")
@@ -145,7 +145,7 @@ def main() -> None:
     st.title("Backtest")
     lake = settings.get_lake()
     with readable_errors("Reading the lake"):
-        tree = bv.lake_series(lake)
+        tree = series_tree(lake)
     if not tree:
         st.info(f"The lake at {lake.root} holds no bars yet: sync or import some on the Data page.")
         return

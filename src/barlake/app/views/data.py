@@ -8,9 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from barlake.app import charts, data_view, settings, sync_job
+from barlake.app import charts, data_view, settings, sync_job, widgets
 from barlake.app.messages import readable_errors
-from barlake.dates import fmt_ms
+from barlake.dates import fmt_ms, to_ms
 from barlake.lake import Lake, SeriesKey
 from barlake.sync import Window
 from barlake.timeframes import DAY_MS
@@ -19,7 +19,6 @@ OVERLAYS = {"SMA 50": ("sma", 50), "SMA 200": ("sma", 200), "EMA 21": ("ema", 21
 OVERLAYS |= {"Bollinger 20, 2": ("bbands", (20, 2.0))}
 PANELS = {"RSI 14": ("rsi", 14), "MACD 12, 26, 9": ("macd", (12, 26, 9))}
 PANELS |= {"ATR 14": ("atr", 14), "NATR 14": ("natr", 14)}
-KEYS = {"Source": "data.source", "Instrument": "data.instrument", "Timeframe": "data.timeframe"}
 
 
 def apply_preselection() -> None:
@@ -27,32 +26,9 @@ def apply_preselection() -> None:
     wanted = st.session_state.pop(settings.OPEN_KEY, None)
     if not wanted:
         return
-    for label, field in (
-        ("Source", "source"),
-        ("Instrument", "instrument"),
-        ("Timeframe", "timeframe"),
-    ):
+    for field in widgets.SERIES_FIELDS:
         if wanted.get(field):
-            st.session_state[KEYS[label]] = wanted[field]
-
-
-def choose(label: str, options: list[str]) -> str:
-    """A selectbox whose remembered value is dropped when it is no longer an option."""
-    key = KEYS[label]
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
-    return str(st.selectbox(label, options, key=key))
-
-
-def select_series(tree: data_view.Tree) -> SeriesKey:
-    left, middle, right = st.columns(3)
-    with left:
-        source = choose("Source", list(tree))
-    with middle:
-        instrument = choose("Instrument", list(tree[source]))
-    with right:
-        timeframe = choose("Timeframe", tree[source][instrument])
-    return SeriesKey.make(source, instrument, timeframe)
+            st.session_state[f"data.{field}"] = wanted[field]
 
 
 def select_range(span: data_view.Span) -> tuple[int, int]:
@@ -64,13 +40,9 @@ def select_range(span: data_view.Span) -> tuple[int, int]:
         help="Leave empty for everything; the end day is included.",
     )  # fmt: skip
     days = list(picked) if isinstance(picked, tuple | list) else [picked]
-    start = _day_ms(days[0]) if days else span.start
-    end = _day_ms(days[1]) + DAY_MS if len(days) > 1 else span.end
+    start = to_ms(days[0]) if days else span.start
+    end = to_ms(days[1]) + DAY_MS if len(days) > 1 else span.end
     return max(start, span.start), min(end, span.end)
-
-
-def _day_ms(day: dt.date) -> int:
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def select_studies() -> charts.Studies:
@@ -130,7 +102,7 @@ def instruments_files() -> list[Path]:
     return [Path(typed.strip())] if typed.strip() else settings.instruments_files()
 
 
-def show_sync(lake: Lake, key: SeriesKey, start: int, end: int, derive: list[str]) -> None:
+def show_sync(lake: Lake, key: SeriesKey, start: int, derive: list[str]) -> None:
     st.subheader("Sync")
     files = instruments_files()
     with readable_errors("Looking up the instruments row"):
@@ -185,16 +157,9 @@ def sync_progress(lake: Lake, key: SeriesKey) -> None:
 def main() -> None:
     st.title("Data")
     lake = settings.get_lake()
-    with readable_errors("Reading the lake"):
-        tree = data_view.series_tree(lake)
-    if not tree:
-        st.warning(
-            f"The lake at {lake.root} holds no series yet. Fill it with "
-            f"`barlake demo --lake {lake.root}` or `barlake sync`, then reload."
-        )
-        st.stop()
+    tree = widgets.require_series(lake)
     apply_preselection()
-    key = select_series(tree)
+    key = SeriesKey.make(**widgets.pick_series(tree, "data"))
     with readable_errors("Reading the series"):
         span = data_view.series_span(lake, key)
     if span is None:
@@ -203,7 +168,7 @@ def main() -> None:
     start, end = select_range(span)
     show_chart(lake, key, start, end)
     show_coverage(lake, key, start, end)
-    show_sync(lake, key, start, end, tree[key.source][key.instrument])
+    show_sync(lake, key, start, tree[key.source][key.instrument])
 
 
 main()

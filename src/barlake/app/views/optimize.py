@@ -8,11 +8,13 @@ the run folder, so any later visit picks the run up where it is.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import streamlit as st
 
-from barlake.app import backtest_view, run_panels, runs_view, settings
+from barlake.app import run_panels, runs_view, settings, widgets
+from barlake.app.data_view import series_tree
 from barlake.app.messages import readable_errors
 from barlake.app.run_launch import launch_run
 from barlake.backtest.settings import MODES
@@ -20,55 +22,45 @@ from barlake.optimize.config import SAMPLERS, OptimizeConfig
 from barlake.strategies import STRATEGIES
 
 SELECTED = "opt.selected"
-
-
-def pick(label: str, options: list[str], key: str) -> str:
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
-    return str(st.selectbox(label, options, key=key))
+DEFAULTS = {f.name: f.default for f in fields(OptimizeConfig)}
 
 
 def series_inputs() -> dict[str, Any] | None:
     with readable_errors("Reading the lake"):
-        tree = backtest_view.lake_series(settings.get_lake())
+        tree = series_tree(settings.get_lake())
     if not tree:
         st.info("The lake holds no bars yet: sync or import some on the Data page.")
         return None
     c1, c2, c3, c4, c5 = st.columns(5)
-    with c1:
-        source = pick("Source", list(tree), "opt.source")
-    with c2:
-        instrument = pick("Instrument", list(tree[source]), "opt.instrument")
-    with c3:
-        timeframe = pick("Timeframe", tree[source][instrument], "opt.timeframe")
-    start = c4.text_input("Start (UTC, optional)", key="opt.start").strip() or None
-    end = c5.text_input("End (UTC, exclusive, optional)", key="opt.end").strip() or None
-    return {"source": source, "instrument": instrument, "timeframe": timeframe} | {
-        "start": start,
-        "end": end,
-    }
+    series: dict[str, Any] = widgets.pick_series(tree, "opt", (c1, c2, c3))
+    series["start"] = c4.text_input("Start (UTC, optional)", key="opt.start").strip() or None
+    series["end"] = c5.text_input("End (UTC, exclusive, optional)", key="opt.end").strip() or None
+    return series
 
 
 def search_inputs() -> dict[str, Any]:
-    """The search settings, with `barlake optimize`'s defaults."""
-    names = list(STRATEGIES)
-    strategies = st.multiselect("Strategies", names, default=names, key="opt.strategies")
-    modes = st.multiselect("Position modes", list(MODES), default=list(MODES), key="opt.modes")
+    """The search settings, starting at `OptimizeConfig`'s defaults (`barlake optimize`'s)."""
+    strategies = st.multiselect(
+        "Strategies", list(STRATEGIES), default=list(DEFAULTS["strategies"]), key="opt.strategies"
+    )
+    modes = st.multiselect(
+        "Position modes", list(MODES), default=list(DEFAULTS["modes"]), key="opt.modes"
+    )
     c1, c2, c3, c4 = st.columns(4)
     values = {
         "strategies": tuple(strategies),
         "modes": tuple(modes),
-        "max_trials": c1.number_input("Trials per strategy", 1, 100_000, 500, key="opt.trials"),
-        "time_budget": c2.number_input("Time budget (s)", 1.0, 7 * 86_400.0, 600.0, 60.0, key="opt.budget"),
-        "workers": c3.number_input("Workers", 1, 256, 2, key="opt.workers"),
-        "min_trades": c4.number_input("Min train trades", 0, 100_000, 10, key="opt.min_trades"),
-        "split": c1.number_input("Train share", 0.05, 0.95, 0.75, 0.05, key="opt.split"),
-        "walk_forward": c2.number_input("Walk-forward folds (0 = one split)", 0, 50, 0, key="opt.wf"),
-        "dd_max": c3.number_input("Champion max test drawdown %", 0.1, 100.0, 20.0, 1.0, key="opt.dd_max"),
-        "fees_bps": c4.number_input("Fees (bps per fill)", 0.0, 1000.0, 4.5, 0.5, key="opt.fees"),
-        "slippage_bps": c1.number_input("Slippage (bps per fill)", 0.0, 1000.0, 1.0, 0.5, key="opt.slip"),
-        "seed": c2.number_input("Seed", 0, 2**31 - 1, 42, key="opt.seed"),
-        "sampler": c3.selectbox("Sampler", list(SAMPLERS), key="opt.sampler"),
+        "max_trials": c1.number_input("Trials per strategy", 1, 100_000, DEFAULTS["max_trials"], key="opt.trials"),
+        "time_budget": c2.number_input("Time budget (s)", 1.0, 7 * 86_400.0, DEFAULTS["time_budget"], 60.0, key="opt.budget"),
+        "workers": c3.number_input("Workers", 1, 256, DEFAULTS["workers"], key="opt.workers"),
+        "min_trades": c4.number_input("Min train trades", 0, 100_000, DEFAULTS["min_trades"], key="opt.min_trades"),
+        "split": c1.number_input("Train share", 0.05, 0.95, DEFAULTS["split"], 0.05, key="opt.split"),
+        "walk_forward": c2.number_input("Walk-forward folds (0 = one split)", 0, 50, DEFAULTS["walk_forward"], key="opt.wf"),
+        "dd_max": c3.number_input("Champion max test drawdown %", 0.1, 100.0, DEFAULTS["dd_max"], 1.0, key="opt.dd_max"),
+        "fees_bps": c4.number_input("Fees (bps per fill)", 0.0, 1000.0, DEFAULTS["fees_bps"], 0.5, key="opt.fees"),
+        "slippage_bps": c1.number_input("Slippage (bps per fill)", 0.0, 1000.0, DEFAULTS["slippage_bps"], 0.5, key="opt.slip"),
+        "seed": c2.number_input("Seed", 0, 2**31 - 1, DEFAULTS["seed"], key="opt.seed"),
+        "sampler": c3.selectbox("Sampler", list(SAMPLERS), index=SAMPLERS.index(DEFAULTS["sampler"]), key="opt.sampler"),
         "population": c4.number_input("Population (0 = default)", 0, 10_000, 0, key="opt.population"),
     }  # fmt: skip
     values["population"] = int(values["population"]) or None
@@ -109,7 +101,7 @@ def runs_section() -> None:
     names = [view.name for view in views]
     if st.session_state.get(SELECTED) in names:
         st.session_state["opt.run"] = st.session_state.pop(SELECTED)
-    name = pick("Run", names, "opt.run")
+    name = widgets.pick("Run", names, "opt.run")
     st.button("Refresh", key="opt.refresh")
     run_panels.show_run(next(view for view in views if view.name == name))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from barlake.app import scan_view, settings
+from barlake.app import scan_view, settings, widgets
 from barlake.app.messages import readable_errors
 from barlake.lake import Lake
 from barlake.scan import DEFAULT_SCORE, ScanResult
@@ -17,20 +17,14 @@ RESULT_KEY = "scan.result"
 
 def ask(lake: Lake) -> scan_view.ScanRequest | None:
     """The scan form; returns a request when 'Scan' was pressed."""
-    with readable_errors("Reading the lake"):
-        frames = scan_view.timeframes(lake)
-    if not frames:
-        st.warning(
-            f"The lake at {lake.root} holds no series yet. Fill it with "
-            f"`barlake demo --lake {lake.root}` or `barlake sync`, then reload."
-        )
-        st.stop()
+    tree = widgets.require_series(lake)
+    frames = scan_view.timeframes(tree)
     left, right = st.columns(2)
     with left:
         default = frames.index("1h") if "1h" in frames else 0
         timeframe = st.selectbox("Timeframe", frames, index=default, key="scan.timeframe")
     with right:
-        options = scan_view.universes(lake, timeframe, settings.instruments_files())
+        options = scan_view.universes(tree, timeframe, settings.instruments_files())
         universe = st.selectbox("Universe", options, key="scan.universe")
     with st.form("scan.form", border=False):
         path = st.text_input(

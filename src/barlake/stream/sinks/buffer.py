@@ -60,11 +60,12 @@ class BufferedSink:
         self._pending, self._count = {}, 0
 
     def close(self) -> None:
-        """Flush, then release the target even if the flush failed (the error still raises)."""
+        """Flush and finish, then release the target even if that failed (the error raises)."""
         if self._closed:
             return
         try:
             self.flush()
+            self._finish()
         finally:
             self._closed = True
             self._release()
@@ -82,6 +83,9 @@ class BufferedSink:
 
     def _write(self, batches: dict[str, list[Record]]) -> None:
         raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Work due once everything is flushed (the lake derives); nothing by default."""
 
     def _release(self) -> None:
         """Free files and connections; nothing by default."""

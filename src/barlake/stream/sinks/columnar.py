@@ -18,7 +18,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,8 +48,11 @@ _PART_RE = re.compile(r"^part-(\d{8}T\d{9})-(\d{6})\.(parquet|feather)$")
 class _Part:
     path: Path
     started: float
-    tables: list[pa.Table] = field(default_factory=list)
-    rows: int = 0
+    table: pa.Table | None = None  # every row the part holds (each flush rewrites them all)
+
+    @property
+    def rows(self) -> int:
+        return 0 if self.table is None else self.table.num_rows
 
 
 class ColumnarSink(BufferedSink):
@@ -92,14 +95,15 @@ class ColumnarSink(BufferedSink):
         for kind, records in batches.items():
             part = self._part(kind)
             extra = data_columns(records) if kind in SNAPSHOT_KINDS else []
-            tables = [*part.tables, to_arrow(kind, records, extra)]
-            table = pa.concat_tables(tables, promote_options="default")
+            table = to_arrow(kind, records, extra)
+            if part.table is not None:
+                table = pa.concat_tables([part.table, table], promote_options="default")
             with atomic_path(part.path) as tmp:
                 if self.fmt == "parquet":
                     pq.write_table(table, tmp, compression="zstd")
                 else:
                     feather.write_feather(table, tmp, compression="zstd")
-            part.tables, part.rows = [table], table.num_rows
+            part.table = table
 
     def _part(self, kind: str) -> _Part:
         """The part being filled, or a new one once it is full or old."""

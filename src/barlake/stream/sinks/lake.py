@@ -110,15 +110,8 @@ class LakeSink(BufferedSink):
             for timeframe in self.derive_timeframes
         ]
 
-    def close(self) -> None:
-        """Flush, then derive; a failed flush still releases the sink (and raises)."""
-        if self._closed:
-            return
-        try:
-            self.flush()
-            self.derive_now()
-        finally:
-            self._closed = True
+    def _finish(self) -> None:
+        self.derive_now()
 
 
 _OHLCV = ("open", "high", "low", "close", "volume")

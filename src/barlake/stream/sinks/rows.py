@@ -11,7 +11,6 @@ in SQLite, CSV, Parquet and Feather.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,10 +18,10 @@ import numpy as np
 import pyarrow as pa
 
 from barlake.errors import ConfigError, DataError
+from barlake.files.exporter import check_table_name
 from barlake.stream.model import KINDS, Bar, Snapshot, StreamConfig, Trade
 
 SNAPSHOT_KINDS = ("ticker", "orderbook")
-_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ARROW = {"text": pa.string(), "int": pa.int64(), "real": pa.float64()}
 
 Record = Bar | Trade | Snapshot
@@ -79,12 +78,6 @@ def primary_kind(config: StreamConfig) -> str:
     if kind not in KINDS:
         raise ConfigError(f"unknown stream kind {config.kind!r}; use one of {', '.join(KINDS)}")
     return kind
-
-
-def check_table_name(name: str) -> str:
-    if not _TABLE_NAME.match(name):
-        raise ConfigError(f"bad table name {name!r}: use letters, digits and _ (e.g. ohlcv)")
-    return name
 
 
 def table_names(config: StreamConfig) -> dict[str, str]:

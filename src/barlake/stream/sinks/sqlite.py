@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from barlake.errors import ConfigError
+from barlake.files.exporter import SQLITE_DISK_ERRORS
 from barlake.stream.sinks.buffer import BufferedSink
 from barlake.stream.sinks.rows import SNAPSHOT_KINDS, Record, data_columns, rows_of, shape_of
 
 log = logging.getLogger(__name__)
 
 _SQL_TYPES = {"text": "TEXT", "int": "INTEGER", "real": "REAL"}
-_DISK_ERRORS = frozenset({sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN})
 BUSY_TIMEOUT_S = 5.0
 
 
@@ -59,7 +59,7 @@ class SqliteSink(BufferedSink):
         try:
             self._in_transaction(work)
         except sqlite3.DatabaseError as exc:
-            if exc.sqlite_errorcode & 0xFF in _DISK_ERRORS:
+            if exc.sqlite_errorcode & 0xFF in SQLITE_DISK_ERRORS:
                 raise OSError(f"{self.path}: {exc}") from exc
             raise
 
